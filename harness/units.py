@@ -1,0 +1,53 @@
+"""Units of claimed and measured values, and conversion between them.
+
+A handful of domain units (parameters, bytes, seconds, score points) is all a paper's claims need; each
+has a dimension and a factor to its base unit, so that "418 MiB" and "438 MB" compare correctly.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Unit:
+    """A named unit: ``value_in_base = value * factor``."""
+
+    name: str
+    dimension: str
+    factor: float
+
+
+UNITS: dict[str, Unit] = {
+    u.name: u
+    for u in (
+        Unit("parameters", "count", 1.0),
+        Unit("million parameters", "count", 1e6),
+        Unit("bytes", "bytes", 1.0),
+        Unit("MB", "bytes", 1e6),
+        Unit("MiB", "bytes", float(2**20)),
+        Unit("seconds", "time", 1.0),
+        Unit("milliseconds", "time", 1e-3),
+        Unit("ratio", "ratio", 1.0),
+        Unit("percent", "ratio", 0.01),
+        Unit("points", "ratio", 0.01),
+    )
+}
+
+
+def to_base(value: float, unit: str) -> float:
+    """Convert ``value`` in ``unit`` to the unit's base unit."""
+    return value * UNITS[unit].factor
+
+
+def from_base(value: float, unit: str) -> float:
+    """Convert a base-unit ``value`` into ``unit``."""
+    return value / UNITS[unit].factor
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert between two units of the same dimension; ``ValueError`` otherwise."""
+    a, b = UNITS[from_unit], UNITS[to_unit]
+    if a.dimension != b.dimension:
+        raise ValueError(f"cannot convert {from_unit!r} ({a.dimension}) to {to_unit!r} ({b.dimension})")
+    return value * a.factor / b.factor
