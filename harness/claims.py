@@ -58,6 +58,8 @@ METRIC_FIELDS = ("name", "split", "assumption")
 TOLERANCE_FIELDS = ("kind", "value", "rationale")
 #: measure keys whose value names a file-level table entry
 REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
+#: how many claims a chain of formulas may pass through (evaluation recurses along the chain)
+MAX_FORMULA_CHAIN = 50
 
 Scalar = str | int | float | bool
 
@@ -172,7 +174,10 @@ def _describe(value: Any) -> str:
     kind = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array"}.get(
         type(value), "a table" if isinstance(value, dict) else type(value).__name__
     )
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond Python's digit limit for str()
+        text = f"of about {int(value.bit_length() * math.log10(2))} digits"
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{kind} {text}"
@@ -221,7 +226,7 @@ class _Fields:
             raise self.error(
                 field, "a number", _describe(value), f"write the number without quotes, e.g. `{field} = 1.5`"
             )
-        if not math.isfinite(value) or abs(value) > 1e300:
+        if abs(value) > 1e300 or not math.isfinite(value):  # abs first: a huge int overflows isfinite
             raise self.error(field, "a finite number", _describe(value), "write the number the source states")
         if positive and value <= 0:
             raise self.error(field, "a number > 0", _describe(value), "use a positive number")
@@ -400,9 +405,11 @@ def _parse_claim(
         try:
             formula = Formula.parse(f.string("formula"))
         except FormulaError as exc:
-            raise f.error("formula", "an arithmetic formula over claim ids", f"{raw['formula']!r}: {exc}", "correct it") from None
+            raise f.error("formula", "an arithmetic formula over claim ids", f"{_describe(raw['formula'])}: {exc}", "correct it") from None
         if cid in formula.names:
             raise f.error("formula", "a formula over other claims", f"{cid!r} refers to itself", "remove the self-reference")
+        if not formula.names:  # a constant would "measure" the claim without measuring anything
+            raise f.error("formula", "a formula over at least one claim id", repr(formula.text), "name the claims it derives from")
     value = f.number("value", required=formula is None)
     precision = f.number("precision", required=value is not None, positive=True)
     if "measure" not in raw and formula is None:
@@ -423,6 +430,10 @@ def _parse_claim(
                 f"add `{key} = ...` to [claims.conditions] or remove it from comparable_on."
                 + did_you_mean(key, conditions),
             )
+    tolerance = _parse_tolerance(f)
+    if tolerance.kind == "precision" and precision is None:  # the band would have zero width
+        raise f.error("precision", "the precision the value is stated to (tolerance kind 'precision')", "nothing",
+                      "add `precision = ...` or choose another tolerance kind")
     metric = None
     if "metric" in raw:
         mf = _Fields(path, cid, f.table_of("metric"), "metric.")
@@ -440,7 +451,7 @@ def _parse_claim(
         value=math.nan if value is None else value,
         unit=unit,
         precision=precision if precision is not None else math.nan,
-        tolerance=_parse_tolerance(f),
+        tolerance=tolerance,
         path=path,
         source=source,
         value_is_derived=value is None,
@@ -466,6 +477,13 @@ def _check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, Claim
                 errors[member] = ClaimError(
                     path, member, "formula", "formulas without cycles", f"the cycle {cycle}", "break the cycle"
                 )
+            return
+        if len(trail) >= MAX_FORMULA_CHAIN:
+            errors[cid] = ClaimError(
+                path, cid, "formula", f"chains of formulas at most {MAX_FORMULA_CHAIN} claims deep",
+                f"a chain {' -> '.join(trail[:3])} -> ... {len(trail)} claims deep",
+                "derive it from fewer intermediate claims",
+            )
             return
         state[cid] = 1
         claim = claims[cid]
@@ -496,20 +514,33 @@ def _check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, Claim
         visit(cid, [])
 
 
-def _derive_values(claims: dict[str, Claim]) -> None:
-    """Fill in the claimed value of claims that state only a formula, from the stated components."""
+def _derive_values(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:
+    """Fill in the claimed value of claims that state only a formula, from the stated components. A formula
+    that gives no finite number over the stated values (a division by zero, an overflow) is an error."""
+    done: set[str] = set()
 
     def value_of(cid: str) -> float:
         claim = claims[cid]
-        if claim.value_is_derived and math.isnan(claim.value):
-            assert claim.formula is not None
-            base = {n: to_base(value_of(n), claims[n].unit) for n in claim.formula.names}
+        if claim.formula is None or cid in done:
+            return claim.value
+        done.add(cid)
+        base = {n: to_base(value_of(n), claims[n].unit) for n in claim.formula.names}
+        broken = [n for n in claim.formula.names if n in errors]
+        try:
             value = from_base(float(claim.formula.evaluate(base)), claim.unit)
-            claim = attrs.evolve(claim, value=value)
-            if math.isnan(claim.precision):
-                claim = attrs.evolve(claim, precision=0.0)
-            claims[cid] = claim
-        return claim.value
+        except ZeroDivisionError:
+            value = math.nan
+        if broken:
+            errors[cid] = ClaimError(path, cid, "formula", "components that load",
+                                     f"the component {broken[0]!r} is invalid", f"fix {broken[0]!r} first (see its own error)")
+        elif not math.isfinite(value):
+            errors[cid] = ClaimError(
+                path, cid, "formula", "a finite number over the source's stated values",
+                f"{value} (a division by zero or an overflow)", "correct the formula or the components' values",
+            )
+        elif claim.value_is_derived:
+            claims[cid] = attrs.evolve(claim, value=value, precision=0.0 if math.isnan(claim.precision) else claim.precision)
+        return claims[cid].value
 
     for cid in list(claims):
         value_of(cid)
@@ -530,6 +561,8 @@ def load(path: str | Path) -> ClaimsFile:
         return file_error("UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}", "save the file as UTF-8")
     except tomllib.TOMLDecodeError as exc:
         return file_error("valid TOML", f"a syntax error: {exc}", "correct the TOML syntax at that line")
+    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits; arrays nested thousands deep
+        return file_error("valid TOML of a sensible size", f"{type(exc).__name__}: {exc}", "write numbers and nesting as the source does")
     except OSError as exc:
         return file_error("a readable file", f"{type(exc).__name__}: {exc.strerror or exc}", "check the path and its permissions")
     if not data:
@@ -539,7 +572,7 @@ def load(path: str | Path) -> ClaimsFile:
         top = _Fields(shown, None, data)
         top.check_keys(TOP_LEVEL)
         version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
             raise top.error("schema_version", f"{SCHEMA_VERSION}", _describe(version), f"write schema_version = {SCHEMA_VERSION}")
         source = _parse_source(shown, data)
         raw_models = top.table_of("models")
@@ -593,7 +626,8 @@ def load(path: str | Path) -> ClaimsFile:
         claims[claim.id] = claim
     _check_formulas(shown, claims, errors)
     valid = {cid: c for cid, c in claims.items() if cid not in errors}
-    _derive_values(valid)
+    _derive_values(shown, valid, errors)
+    valid = {cid: c for cid, c in valid.items() if cid not in errors}
     invalid.extend(InvalidRecord(name, err) for name, err in errors.items())
     return ClaimsFile(
         path=shown,

@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 
 FUNCTIONS = ("mean", "min", "max", "abs")
+#: the deepest expression accepted (parsing and evaluation recurse; a sum of 100 terms is 100 deep)
+MAX_DEPTH = 100
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -44,6 +46,8 @@ class Interval:
     def _combine(self, other: Any, op: Callable[[float, float], float]) -> Interval:
         o = other if isinstance(other, Interval) else Interval(float(other), float(other))
         corners = [op(a, b) for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
+        if any(math.isnan(c) for c in corners):  # inf - inf, 0 * inf: unbounded (min/max of NaN are arbitrary)
+            return Interval(-math.inf, math.inf)
         return Interval(min(corners), max(corners))
 
     def __add__(self, other: Any) -> Interval:
@@ -137,12 +141,18 @@ class Formula:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
             raise FormulaError(f"not a valid expression ({exc.msg} at column {exc.offset})") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise FormulaError(f"too long or too deeply nested (at most {MAX_DEPTH} levels)") from None
         names: list[str] = []
         cls._check(tree.body, names)
         return cls(text=text, names=tuple(dict.fromkeys(names)), tree=tree)
 
     @classmethod
-    def _check(cls, node: ast.expr, names: list[str]) -> None:
+    def _check(cls, node: ast.expr, names: list[str], depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise FormulaError(
+                f"nested more than {MAX_DEPTH} levels deep: use mean(...) or split it into intermediate claims"
+            )
         dotted = _dotted_name(node)
         if dotted is not None:
             names.append(dotted)
@@ -152,10 +162,10 @@ class Formula:
             if not math.isfinite(node.value):
                 raise FormulaError(f"the number {node.value!r} is not finite")
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            cls._check(node.left, names)
-            cls._check(node.right, names)
+            cls._check(node.left, names, depth + 1)
+            cls._check(node.right, names, depth + 1)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            cls._check(node.operand, names)
+            cls._check(node.operand, names, depth + 1)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             if node.func.id not in FUNCTIONS:
                 raise FormulaError(
@@ -166,10 +176,12 @@ class Formula:
             if not node.args:
                 raise FormulaError(f"{node.func.id}() needs at least one argument")
             for arg in node.args:
-                cls._check(arg, names)
+                cls._check(arg, names, depth + 1)
         else:
+            shown = ast.unparse(node)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
             raise FormulaError(
-                f"{ast.unparse(node)!r} is not allowed: use numbers, claim ids, + - * /, parentheses "
+                f"{shown!r} is not allowed: use numbers, claim ids, + - * /, parentheses "
                 f"and {', '.join(FUNCTIONS)}"
             )
 

@@ -125,7 +125,7 @@ class ClaimsSession:
             default = {"claims_device": "cpu", "claims_speed_profile": "quick"}.get(option)
             if value and value != default:
                 flag = "--" + option.replace("_", "-")
-                args += [flag] if value is True else [flag, str(value)]
+                args.append(flag if value is True else f"{flag}={value}")
         return shlex.join(args)
 
     @pytest.hookimpl(tryfirst=True)

@@ -154,7 +154,7 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
     return Consistency(ok, recomputed, (reach.lo, reach.hi), reason)
 
 
-_DROP = re.compile(r"\((r|tm)\)|\bcpu\b|[,;()]", re.IGNORECASE)
+_DROP = re.compile(r"\((r|tm)\)|[,;()]", re.IGNORECASE)
 
 
 def _tokens(text: str) -> set[str]:
