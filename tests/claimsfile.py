@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 
 HEADER: dict[str, Any] = {
@@ -54,3 +57,37 @@ def claim(claim_id: str, value: float | None = 1.0, **fields: Any) -> dict[str, 
 def claims_toml(*records: dict[str, Any], header: dict[str, Any] | None = None) -> str:
     """The TOML text of a claims file with ``records``."""
     return tomli_w.dumps({**(header or HEADER), "claims": list(records)})
+
+
+# A measurement kind for pytester sessions: reports the value, interval and conditions its table gives.
+FIXED_KIND = '''
+from harness.measurement import Measurement
+from harness.measures import KINDS, register
+
+if "fixed" not in KINDS:
+    @register("fixed", required=("measured",), optional=("low", "high", "conditions"))
+    def fixed(claim, context):
+        p = claim.measure.params
+        interval = (p["low"], p["high"]) if "low" in p else None
+        return Measurement(p["measured"], claim.unit, interval=interval, conditions=p.get("conditions", {}),
+                           evidence={"path": "fixed by the test", "smoke": True})
+'''
+
+
+def fixed(measured: float, **extra: Any) -> dict[str, Any]:
+    """A ``[claims.measure]`` table of the test kind ``fixed``."""
+    return {"kind": "fixed", "measured": measured, **extra}
+
+
+def write(p: pytest.Pytester, *records: dict[str, Any], name: str = "toy") -> Path:
+    """Write a claims file into the pytester project's claims/ directory."""
+    path = p.path / "claims" / f"{name}.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(claims_toml(*records), encoding="utf-8")
+    return path
+
+
+def results(p: pytest.Pytester, out: str = "out") -> dict[str, dict[str, Any]]:
+    """The results of a pytester run written with ``--claims-out=out``, by claim id."""
+    data = json.loads((p.path / out / "results.json").read_text())
+    return {r["id"]: r for r in data["results"]}

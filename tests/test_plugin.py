@@ -8,51 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from claimsfile import TINY_PARAMETERS, claim, claims_toml
+from claimsfile import TINY_PARAMETERS, claim, fixed, results, write
 
 pytestmark = pytest.mark.fast
-
-# A measurement kind for tests: reports the value, interval and conditions its table gives.
-FIXED_KIND = '''
-from harness.measurement import Measurement
-from harness.measures import KINDS, register
-
-if "fixed" not in KINDS:
-    @register("fixed", required=("measured",), optional=("low", "high", "conditions"))
-    def fixed(claim, context):
-        p = claim.measure.params
-        interval = (p["low"], p["high"]) if "low" in p else None
-        return Measurement(p["measured"], claim.unit, interval=interval, conditions=p.get("conditions", {}),
-                           evidence={"path": "fixed by the test", "smoke": True})
-'''
-
-
-def fixed(measured: float, **extra: object) -> dict[str, object]:
-    return {"kind": "fixed", "measured": measured, **extra}
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(FIXED_KIND)
-    pytester.makepyprojecttoml(
-        '[tool.pytest.ini_options]\naddopts = ["--strict-markers"]\n'
-        # the plugin is imported before pytester's in-process session starts
-        'filterwarnings = ["ignore::pytest.PytestAssertRewriteWarning"]\n'
-    )
-    return pytester
-
-
-def write(p: pytest.Pytester, *records: dict[str, object], name: str = "toy") -> Path:
-    path = p.path / "claims" / f"{name}.toml"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(claims_toml(*records), encoding="utf-8")
-    return path
-
-
-def results(p: pytest.Pytester, out: str = "out") -> dict[str, dict[str, object]]:
-    data = json.loads((p.path / out / "results.json").read_text())
-    return {r["id"]: r for r in data["results"]}
-
 
 def test_every_verdict_maps_to_its_pytest_outcome(project: pytest.Pytester) -> None:
     write(
