@@ -58,7 +58,7 @@ METRIC_FIELDS = ("name", "split", "assumption")
 TOLERANCE_FIELDS = ("kind", "value", "rationale")
 #: measure keys whose value names a file-level table entry
 REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
-#: how many claims a chain of formulas may pass through (evaluation recurses along the chain)
+#: the longest chain of formulas over formulas (deriving and measuring a claim recurse along it)
 MAX_FORMULA_CHAIN = 50
 
 Scalar = str | int | float | bool
@@ -405,11 +405,13 @@ def _parse_claim(
         try:
             formula = Formula.parse(f.string("formula"))
         except FormulaError as exc:
-            raise f.error("formula", "an arithmetic formula over claim ids", f"{_describe(raw['formula'])}: {exc}", "correct it") from None
+            raise f.error("formula", "an arithmetic formula over claim ids", f"{_describe(raw['formula'])}: {exc}",
+                          "correct it") from None
         if cid in formula.names:
             raise f.error("formula", "a formula over other claims", f"{cid!r} refers to itself", "remove the self-reference")
         if not formula.names:  # a constant would "measure" the claim without measuring anything
-            raise f.error("formula", "a formula over at least one claim id", repr(formula.text), "name the claims it derives from")
+            raise f.error("formula", "a formula over at least one claim id", repr(formula.text),
+                          "name the claims it derives from")
     value = f.number("value", required=formula is None)
     precision = f.number("precision", required=value is not None, positive=True)
     if "measure" not in raw and formula is None:
@@ -465,53 +467,52 @@ def _parse_claim(
 
 
 def _check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:
-    """Unknown ids and cycles in formulas; a claim whose component is broken is broken too."""
-    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+    """Unknown ids, cycles and over-long chains in formulas; a claim whose component is broken is broken
+    too. Depth first with an explicit stack, so that no file can exhaust Python's recursion limit here, and
+    chains are bounded so that deriving and measuring (which recurse along them) cannot either."""
+    depth: dict[str, int] = {}  # finished claims: the longest chain of formulas below them (0: measured)
 
-    def visit(cid: str, trail: list[str]) -> None:
-        if state.get(cid) == 2 or cid in errors:
-            return
-        if state.get(cid) == 1:
-            cycle = " -> ".join(trail[trail.index(cid) :] + [cid])
-            for member in trail[trail.index(cid) :]:
-                errors[member] = ClaimError(
-                    path, member, "formula", "formulas without cycles", f"the cycle {cycle}", "break the cycle"
-                )
-            return
-        if len(trail) >= MAX_FORMULA_CHAIN:
-            errors[cid] = ClaimError(
-                path, cid, "formula", f"chains of formulas at most {MAX_FORMULA_CHAIN} claims deep",
-                f"a chain {' -> '.join(trail[:3])} -> ... {len(trail)} claims deep",
-                "derive it from fewer intermediate claims",
-            )
-            return
-        state[cid] = 1
-        claim = claims[cid]
-        for name in claim.formula.names if claim.formula else ():
-            if name not in claims and name not in errors:
-                errors[cid] = ClaimError(
-                    path,
-                    cid,
-                    "formula",
-                    "ids of claims in this file",
-                    f"the unknown id {name!r}",
-                    "correct the id or add that claim." + did_you_mean(name, claims),
-                )
-                break
-            visit(name, [*trail, cid])
-            if name in errors and cid not in errors:
-                errors[cid] = ClaimError(
-                    path,
-                    cid,
-                    "formula",
-                    "components that load",
-                    f"the component {name!r} is invalid",
-                    f"fix {name!r} first (see its own error)",
-                )
-        state[cid] = 2
+    def names(cid: str) -> tuple[str, ...]:
+        formula = claims[cid].formula
+        return formula.names if formula else ()
 
-    for cid in list(claims):
-        visit(cid, [])
+    def fail(cid: str, expected: str, found: str, fix: str) -> None:
+        errors.setdefault(cid, ClaimError(path, cid, "formula", expected, found, fix))
+
+    for root in claims:
+        if root in depth or root in errors:
+            continue
+        stack = [(root, iter(names(root)))]
+        on_stack = {root}
+        while stack:
+            cid, pending = stack[-1]
+            name = next(pending, None) if cid not in errors else None
+            if name is None:  # cid's components are all checked
+                stack.pop()
+                on_stack.discard(cid)
+                broken = [n for n in names(cid) if n in errors]
+                if broken:
+                    fail(cid, "components that load", f"the component {broken[0]!r} is invalid",
+                         f"fix {broken[0]!r} first (see its own error)")
+                if cid in errors:
+                    continue
+                depth[cid] = 1 + max(depth[n] for n in names(cid)) if names(cid) else 0
+                if depth[cid] > MAX_FORMULA_CHAIN:
+                    fail(cid, f"chains of formulas at most {MAX_FORMULA_CHAIN} claims deep",
+                         f"a chain {depth[cid]} claims deep", "derive it from fewer intermediate claims")
+            elif name in on_stack:
+                members = [c for c, _ in stack][[c for c, _ in stack].index(name) :]
+                cycle = " -> ".join([*members, name])
+                for member in members:
+                    errors[member] = ClaimError(
+                        path, member, "formula", "formulas without cycles", f"the cycle {cycle}", "break the cycle"
+                    )
+            elif name not in claims and name not in errors:
+                fail(cid, "ids of claims in this file", f"the unknown id {name!r}",
+                     "correct the id or add that claim." + did_you_mean(name, claims))
+            elif name not in depth and name not in errors:
+                stack.append((name, iter(names(name))))
+                on_stack.add(name)
 
 
 def _derive_values(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:
@@ -532,14 +533,16 @@ def _derive_values(path: str, claims: dict[str, Claim], errors: dict[str, ClaimE
             value = math.nan
         if broken:
             errors[cid] = ClaimError(path, cid, "formula", "components that load",
-                                     f"the component {broken[0]!r} is invalid", f"fix {broken[0]!r} first (see its own error)")
+                                     f"the component {broken[0]!r} is invalid",
+                                     f"fix {broken[0]!r} first (see its own error)")
         elif not math.isfinite(value):
             errors[cid] = ClaimError(
                 path, cid, "formula", "a finite number over the source's stated values",
                 f"{value} (a division by zero or an overflow)", "correct the formula or the components' values",
             )
         elif claim.value_is_derived:
-            claims[cid] = attrs.evolve(claim, value=value, precision=0.0 if math.isnan(claim.precision) else claim.precision)
+            precision = 0.0 if math.isnan(claim.precision) else claim.precision
+            claims[cid] = attrs.evolve(claim, value=value, precision=precision)
         return claims[cid].value
 
     for cid in list(claims):
@@ -561,8 +564,12 @@ def load(path: str | Path) -> ClaimsFile:
         return file_error("UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}", "save the file as UTF-8")
     except tomllib.TOMLDecodeError as exc:
         return file_error("valid TOML", f"a syntax error: {exc}", "correct the TOML syntax at that line")
-    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits; arrays nested thousands deep
-        return file_error("valid TOML of a sensible size", f"{type(exc).__name__}: {exc}", "write numbers and nesting as the source does")
+    except RecursionError:
+        return file_error("valid TOML of a sensible size", "arrays or tables nested too deeply to read",
+                          "write the values as the source states them")
+    except ValueError as exc:  # an integer of thousands of digits: Python's limit on reading one
+        return file_error("valid TOML of a sensible size", f"a value that cannot be read ({str(exc).split(';')[0]})",
+                          "write the number as the source states it")
     except OSError as exc:
         return file_error("a readable file", f"{type(exc).__name__}: {exc.strerror or exc}", "check the path and its permissions")
     if not data:
@@ -573,7 +580,8 @@ def load(path: str | Path) -> ClaimsFile:
         top.check_keys(TOP_LEVEL)
         version = data.get("schema_version", SCHEMA_VERSION)
         if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
-            raise top.error("schema_version", f"{SCHEMA_VERSION}", _describe(version), f"write schema_version = {SCHEMA_VERSION}")
+            raise top.error("schema_version", f"{SCHEMA_VERSION}", _describe(version),
+                            f"write schema_version = {SCHEMA_VERSION}")
         source = _parse_source(shown, data)
         raw_models = top.table_of("models")
         workloads = _parse_named_tables(shown, data, "workloads")
