@@ -67,6 +67,8 @@ class Options:
     device: str = "cpu"
     speed_profile: str = "quick"
     xdist_workers: int = 0
+    data_source: str = "auto"  # task data: auto | local | hub (harness.data)
+    task_evidence: str = "auto"  # task scores: auto | published | finetune (harness.measures.tasks)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
 

@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from harness.claims import Claim, ClaimsFile, InvalidRecord, load
+from harness.data import DATA_SOURCES
 from harness.errors import ClaimError, HarnessError
 from harness.measurement import Context, Options, env_path
+from harness.measures.tasks import TASK_EVIDENCE
 from harness.results import ClaimResult
 
 MARKERS = {
@@ -49,9 +51,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-cache-dir", default=None, metavar="DIR",
                     help=f"cache of fine-tuned models and runs (env {ENV['cache_dir']}; default <rootdir>/.claims-cache).")
     group.addoption("--claims-device", default="cpu", metavar="DEVICE",
-                    help="device for task evaluation and fine-tuning: cpu or cuda[:N] (default cpu).")
+                    help="device for task evaluation, fine-tuning and speed claims: cpu or cuda[:N] (default cpu).")
     group.addoption("--claims-speed-profile", default="quick", metavar="NAME",
                     help="speed-claim profile: quick (everyday) or full (the paper's full pass).")
+    group.addoption("--claims-data-source", default=None, choices=DATA_SOURCES,
+                    help="task data: local files under --claims-data-dir, the hub dataset id (datasets cache when "
+                         "offline), or auto: local when there, else hub (env CLAIMS_DATA_SOURCE; default auto).")
+    group.addoption("--claims-task-evidence", default=None, choices=TASK_EVIDENCE,
+                    help="task scores: evaluate a published fine-tuned checkpoint, fine-tune the base checkpoint "
+                         "with the claim's recipe, or auto: published when found, else fine-tune "
+                         "(env CLAIMS_TASK_EVIDENCE; default auto).")
     parser.addini("claims_dirs", type="args", default=[DEFAULT_DIR],
                   help="directories (relative to rootdir) whose *.toml files are claims files.")
 
@@ -66,6 +75,13 @@ def _option_path(config: pytest.Config, option: str, env: str) -> Path | None:
     if path is not None and path.exists() and not path.is_dir():
         raise pytest.UsageError(f"{flag} {path}: not a directory. Give a directory (or unset {env}).")
     return path
+
+
+def _choice(config: pytest.Config, option: str, env: str, choices: tuple[str, ...]) -> str:
+    value = config.getoption(option) or os.environ.get(env, "").strip() or choices[0]
+    if value not in choices:
+        raise pytest.UsageError(f"{env}={value!r}: expected one of {', '.join(choices)}.")
+    return str(value)
 
 
 def _options(config: pytest.Config) -> Options:
@@ -84,6 +100,8 @@ def _options(config: pytest.Config) -> Options:
     cache_dir = _option_path(config, "claims_cache_dir", ENV["cache_dir"]) or config.rootpath / ".claims-cache"
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput.get("workercount", 1)) if workerinput else 0
+    from harness.timing import BenchmarkRecorder  # light: no torch at import
+
     return Options(
         models_dir=models_dir,
         data_dir=_option_path(config, "claims_data_dir", ENV["data_dir"]),
@@ -91,6 +109,9 @@ def _options(config: pytest.Config) -> Options:
         device=device,
         speed_profile=profile,
         xdist_workers=workers,
+        data_source=_choice(config, "claims_data_source", "CLAIMS_DATA_SOURCE", DATA_SOURCES),
+        task_evidence=_choice(config, "claims_task_evidence", "CLAIMS_TASK_EVIDENCE", TASK_EVIDENCE),
+        extra={"benchmark_recorder": BenchmarkRecorder(config)},
     )
 
 
@@ -120,7 +141,7 @@ class ClaimsSession:
         """The exact command that reruns one claim with this run's harness options."""
         args = ["pytest", nodeid]
         for option in ("claims_models_dir", "claims_data_dir", "claims_cache_dir", "claims_device",
-                       "claims_speed_profile", "claims_strict"):
+                       "claims_speed_profile", "claims_data_source", "claims_task_evidence", "claims_strict"):
             value = self.config.getoption(option)
             default = {"claims_device": "cpu", "claims_speed_profile": "quick"}.get(option)
             if value and value != default:
@@ -151,6 +172,9 @@ class ClaimsSession:
         command = shlex.join(["pytest", *self.config.invocation_params.args])
         self.written = out / "results.json"
         write_results(self.written, self.results, environment.capture(), files, command)
+        from harness.report import write_report
+
+        self.report = write_report(self.written)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results or hasattr(self.config, "workerinput"):
@@ -163,6 +187,7 @@ class ClaimsSession:
         written = getattr(self, "written", None)
         if written is not None:
             terminalreporter.write_line(f"claims results: {written}")
+            terminalreporter.write_line(f"claims report: {self.report}")
 
 
 def _is_claims_file(config: pytest.Config, file_path: Path) -> bool:

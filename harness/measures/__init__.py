@@ -62,4 +62,4 @@ def get(name: str) -> Kind:
 
 
 # The kinds themselves (light modules: heavy imports happen inside their functions).
-from harness.measures import architecture, unavailable  # noqa: E402,F401
+from harness.measures import architecture, speed, tasks, unavailable  # noqa: E402,F401
