@@ -421,7 +421,11 @@ def test_cuda_without_a_gpu_is_not_run(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- pytest wiring
 
 
-def test_timings_are_written_to_pytest_benchmark_storage(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_timings_are_written_to_pytest_benchmark_storage(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # when this test itself runs in an xdist worker, the inner session must not believe it is one
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     tiny_file(pytester.path)
     pytester.makeini("[pytest]\n")
     out = tmp_path / "bench.json"

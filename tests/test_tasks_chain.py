@@ -171,16 +171,21 @@ XDIST = (
 
 
 def test_two_xdist_workers_on_one_cache_train_each_model_once(pytester, world, tmp_path, monkeypatch):
+    check_each_model_trained_once(pytester, world, tmp_path, monkeypatch, workers=2)
+
+
+def check_each_model_trained_once(pytester, world, tmp_path, monkeypatch, workers: int) -> None:
+    """Run the XDIST claims with ``workers`` workers on one cache: each model must be trained exactly once."""
     cache = tmp_path / "cache"
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two workers on two cores: no oversubscription
-    # --dist each: both workers measure every claim, so both want every model at the same time
-    result, by_id = _run(pytester, world, XDIST, cache, "-n", "2", "--dist", "each", subprocess=True)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one thread a worker: no oversubscription of the cores
+    # --dist each: every worker measures every claim, so all of them want every model at the same time
+    result, by_id = _run(pytester, world, XDIST, cache, "-n", str(workers), "--dist", "each", subprocess=True)
     assert len(by_id) == 4, result.stdout.str()[-3000:]
     trained = _trainings(cache)
     assert sorted(t["entry"].split("-s1-")[0] for t in trained) == ["glue-sst2-tiny_bert", "glue-stsb-tiny_distilbert"]
-    assert {t["worker"] for t in trained} <= {"gw0", "gw1"}
+    assert {t["worker"] for t in trained} <= {f"gw{i}" for i in range(workers)}
     results = json.loads((pytester.path / "out" / "results.json").read_text())["results"]
-    assert len(results) == 8  # each claim once per worker, with the same value from the one cached model
+    assert len(results) == 4 * workers  # each claim once per worker, the same value from the one cached model
     for r in results:
         assert r["measured"] == by_id[r["id"]]["measured"]
     assert len(list((cache / "finetuned").glob(f"*/{MANIFEST}"))) == 2

@@ -1,0 +1,12 @@
+"""Four pytest-xdist workers on one shared cache (minutes on two cores): each model is trained once."""
+
+from __future__ import annotations
+
+import pytest
+from test_tasks_chain import check_each_model_trained_once, world  # noqa: F401  (world is a fixture)
+
+pytestmark = pytest.mark.slow
+
+
+def test_four_xdist_workers_on_one_cache_train_each_model_once(pytester, world, tmp_path, monkeypatch):
+    check_each_model_trained_once(pytester, world, tmp_path, monkeypatch, workers=4)
