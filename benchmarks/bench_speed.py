@@ -31,8 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", default=str(ROOT / "claims" / "distilbert.toml"))
     parser.add_argument("--ratio", default="speed.speedup", help="a formula claim: <latency claim> / <latency claim>")
-    parser.add_argument("--repeats", type=int, default=2, help="torch.utils.benchmark sweeps per model")
+    parser.add_argument("--repeats", type=int, default=5, help="torch.utils.benchmark sweeps per model")
     args = parser.parse_args()
+    # a benchmark never downloads: without these, a missing data set costs minutes of retries
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
     import torch
     from torch.utils import benchmark
@@ -83,6 +86,8 @@ def main() -> None:
     baseline = {cid: statistics.median(times) for cid, times in sweeps.items()}
     load_after = load_average()
     baseline_ratio = baseline[slow_id] / baseline[fast_id]
+    # the baseline's own spread: the ratio of each pair of sweeps run back to back
+    sweep_ratios = [a / b for a, b in zip(sweeps[slow_id], sweeps[fast_id], strict=True)]
 
     lo, hi = ratio.interval or (float("nan"), float("nan"))
     halfwidth = (hi - lo) / 2 / ratio.value
@@ -102,8 +107,11 @@ def main() -> None:
     print(f"baseline  torch.utils.benchmark ratio = {baseline_ratio:.4f} ({slow_id} {baseline[slow_id]:.2f} s, "
           f"{fast_id} {baseline[fast_id]:.2f} s per sweep, median of {args.repeats}, sweeps alternating); "
           f"{baseline_total:.1f} s")
+    print(f"          the baseline's sweep-pair ratios range over [{min(sweep_ratios):.4f}, {max(sweep_ratios):.4f}]")
     print(f"ratio harness / baseline          = {ratio.value / baseline_ratio:.4f}  "
-          f"(baseline inside the harness's interval: {'yes' if lo <= baseline_ratio <= hi else 'NO'})")
+          f"(baseline inside the harness's interval: {'yes' if lo <= baseline_ratio <= hi else 'NO'}; "
+          f"harness inside the baseline's range: "
+          f"{'yes' if min(sweep_ratios) <= ratio.value <= max(sweep_ratios) else 'NO'})")
     print(f"cost harness measuring / baseline = {info['loop_wall_seconds'] / baseline_total:.3f}")
     print(f"timer overhead per call / {fast_id} forward = {overhead / fast_call:.2e} "
           f"({overhead * 1e6:.2f} us / {fast_call * 1e3:.1f} ms)")

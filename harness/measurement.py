@@ -113,16 +113,24 @@ class Context:
 
         assert claim.formula is not None
         parts: dict[str, Measurement] = {}
-        missing: list[NotRunError] = []
+        missing: dict[str, NotRunError] = {}
         for name in claim.formula.names:
             try:
                 parts[name] = self.measure(self.file.claim(name))
             except NotRunError as exc:
-                missing.append(exc)
+                missing[name] = exc
         if missing:
-            reasons = "; ".join(dict.fromkeys(e.reason for e in missing))
-            remedies = "; ".join(dict.fromkeys(e.remedy for e in missing))
-            raise NotRunError(f"its components cannot be measured here ({reasons})", remedies)
+            remedies = list(dict.fromkeys(e.remedy for e in missing.values()))
+            if len(remedies) <= 2:
+                reasons = "; ".join(dict.fromkeys(e.reason for e in missing.values()))
+                raise NotRunError(f"its components cannot be measured here ({reasons})", "; ".join(remedies))
+            # many components, each with its own remedy: name them rather than repeat every remedy
+            raise NotRunError(
+                f"{len(missing)} of its {len(claim.formula.names)} components cannot be measured here "
+                f"({', '.join(missing)})",
+                "supply what each component's own NOT_RUN remedy asks for (shown with each of them in this run), "
+                f"then rerun this claim; the first one: {remedies[0]}",
+            )
         base = {n: to_base(m.value, m.unit) for n, m in parts.items()}
         with np.errstate(divide="ignore", invalid="ignore"):
             try:
