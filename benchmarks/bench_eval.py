@@ -26,9 +26,17 @@ import tiny  # noqa: E402  (the test-time WordPiece tokenizer)
 
 #: a small random BERT (MiniLM-L6-sized, a quarter of BERT-base's width): the forward pass dominates, as with
 #: a real model, yet one pass over 872 sentences takes seconds on two cores
-CONFIG = {"model_type": "bert", "vocab_size": tiny.VOCAB, "hidden_size": 384, "num_hidden_layers": 6,
-          "num_attention_heads": 6, "intermediate_size": 1536, "max_position_embeddings": 512,
-          "type_vocab_size": 2, "pad_token_id": 0}
+CONFIG = {
+    "model_type": "bert",
+    "vocab_size": tiny.VOCAB,
+    "hidden_size": 384,
+    "num_hidden_layers": 6,
+    "num_attention_heads": 6,
+    "intermediate_size": 1536,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "pad_token_id": 0,
+}
 
 
 def sst2_like(n: int, seed: int = 0) -> list[str]:
@@ -84,8 +92,9 @@ def main() -> None:
     runtime = Runtime("cpu")
 
     def harness() -> np.ndarray:
-        return predict_classes(model, tok, [texts], runtime, max_length=128, batch_size=bs, desc="harness",
-                               progress=False)
+        return predict_classes(
+            model, tok, [texts], runtime, max_length=128, batch_size=bs, desc="harness", progress=False
+        )
 
     clf = pipeline("text-classification", model=model, tokenizer=tok, device="cpu")
 
@@ -93,20 +102,29 @@ def main() -> None:
         return clf(texts, batch_size=bs, truncation=True, max_length=128)
 
     scratch = tempfile.mkdtemp(prefix="bench-eval-")
-    trainer = Trainer(model=model, processing_class=tok,
-                      args=TrainingArguments(output_dir=scratch, per_device_eval_batch_size=bs, use_cpu=True,
-                                             report_to="none", disable_tqdm=True))
+    trainer = Trainer(
+        model=model,
+        processing_class=tok,
+        args=TrainingArguments(
+            output_dir=scratch, per_device_eval_batch_size=bs, use_cpu=True, report_to="none", disable_tqdm=True
+        ),
+    )
     raw = datasets.Dataset.from_dict({"sentence": texts})
 
     def with_trainer() -> np.ndarray:
-        features = raw.map(lambda b: tok(b["sentence"], truncation=True, max_length=128), batched=True,
-                           remove_columns=["sentence"], keep_in_memory=True)
+        features = raw.map(
+            lambda b: tok(b["sentence"], truncation=True, max_length=128),
+            batched=True,
+            remove_columns=["sentence"],
+            keep_in_memory=True,
+        )
         return trainer.predict(features).predictions
 
     enc = tok(texts, truncation=True, max_length=128)
     lengths = np.array([len(x) for x in enc["input_ids"]])
-    batches = [{k: torch.from_numpy(pad_rows([enc[k][i] for i in b], 0)) for k in enc}
-               for b in batches_by_length(lengths, bs)]
+    batches = [
+        {k: torch.from_numpy(pad_rows([enc[k][i] for i in b], 0)) for k in enc} for b in batches_by_length(lengths, bs)
+    ]
 
     def bare() -> None:
         with torch.inference_mode():
@@ -117,17 +135,22 @@ def main() -> None:
         reference = model(**tok(texts[:8], padding=True, return_tensors="pt")).logits.numpy()
     assert np.allclose(harness()[:8], reference, atol=1e-4), "the harness's outputs differ from a padded batch"
 
-    seconds = best_of(args.repeats, {"harness": harness, "pipeline": with_pipeline, "trainer": with_trainer,
-                                     "bare": bare})
-    print(f"evaluation throughput: {n} SST-2-like sentences (mean {lengths.mean():.1f} tokens), batch {bs}, "
-          f"BERT hidden {CONFIG['hidden_size']} x {CONFIG['num_hidden_layers']} layers, torch threads "
-          f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f} (other processes make this noisy)")
+    seconds = best_of(
+        args.repeats, {"harness": harness, "pipeline": with_pipeline, "trainer": with_trainer, "bare": bare}
+    )
+    print(
+        f"evaluation throughput: {n} SST-2-like sentences (mean {lengths.mean():.1f} tokens), batch {bs}, "
+        f"BERT hidden {CONFIG['hidden_size']} x {CONFIG['num_hidden_layers']} layers, torch threads "
+        f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f} (other processes make this noisy)"
+    )
     for name, s in seconds.items():
         print(f"  {name:9s} {n / s:9.1f} examples/s  ({s:.3f} s, best of {args.repeats})")
     print(f"harness / pipeline        = {seconds['pipeline'] / seconds['harness']:.2f}x   (target >= 2)")
     print(f"harness / Trainer.predict = {seconds['trainer'] / seconds['harness']:.2f}x")
-    print(f"harness / bare forward    = {seconds['bare'] / seconds['harness']:.2f}x   (target >= 0.95; "
-          "the bare pass excludes tokenization)")
+    print(
+        f"harness / bare forward    = {seconds['bare'] / seconds['harness']:.2f}x   (target >= 0.95; "
+        "the bare pass excludes tokenization)"
+    )
 
 
 if __name__ == "__main__":

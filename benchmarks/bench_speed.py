@@ -79,8 +79,12 @@ def main() -> None:
     start = time.perf_counter()
     for _ in range(args.repeats):  # the models' sweeps alternate, so that a slow drift of the load hits both
         for cid, model in models.items():
-            timer = benchmark.Timer(stmt="sweep(model)", globals={"sweep": sweep, "model": model},
-                                    num_threads=torch.get_num_threads(), label=cid)
+            timer = benchmark.Timer(
+                stmt="sweep(model)",
+                globals={"sweep": sweep, "model": model},
+                num_threads=torch.get_num_threads(),
+                label=cid,
+            )
             sweeps[cid].extend(timer.timeit(1).times)
     baseline_total = time.perf_counter() - start
     baseline = {cid: statistics.median(times) for cid, times in sweeps.items()}
@@ -93,32 +97,48 @@ def main() -> None:
     halfwidth = (hi - lo) / 2 / ratio.value
     fast_call = fast.details["per_call_ms"]["mean"] / 1e3
     overhead = info["timer_overhead_us"] * 1e-6
-    print(f"machine: {run.conditions['cpu_model']}, {run.conditions['cores']} cores, torch threads "
-          f"{run.conditions['torch_threads']}; workload {run.inputs.kind}, {len(inputs)} inputs "
-          f"(median {run.conditions['seq_len_median']:g} tokens)")
-    print(f"load average (1 min): {load_before:.2f} before, {load_mid:.2f} after the harness, "
-          f"{load_after:.2f} after the baseline (this process adds about its torch thread count while it times; "
-          f"more than that means other processes competed)")
-    print(f"harness   {args.ratio} = {ratio.value:.4f} [{lo:.4f}, {hi:.4f}]  half-width {halfwidth:.2%} of the ratio "
-          f"(target {info['rule']['relative_halfwidth']:.0%}); stopped by {info['stopped_by']} after "
-          f"{info['inputs_timed']} inputs, {info['retimed_inputs']} re-timed")
-    print(f"          measuring {info['loop_wall_seconds']:.1f} s (budget {info['rule']['budget_seconds']:g} s), "
-          f"total with model build, FLOP count and warm-up {harness_total:.1f} s")
-    print(f"baseline  torch.utils.benchmark ratio = {baseline_ratio:.4f} ({slow_id} {baseline[slow_id]:.2f} s, "
-          f"{fast_id} {baseline[fast_id]:.2f} s per sweep, median of {args.repeats}, sweeps alternating); "
-          f"{baseline_total:.1f} s")
+    print(
+        f"machine: {run.conditions['cpu_model']}, {run.conditions['cores']} cores, torch threads "
+        f"{run.conditions['torch_threads']}; workload {run.inputs.kind}, {len(inputs)} inputs "
+        f"(median {run.conditions['seq_len_median']:g} tokens)"
+    )
+    print(
+        f"load average (1 min): {load_before:.2f} before, {load_mid:.2f} after the harness, "
+        f"{load_after:.2f} after the baseline (this process adds about its torch thread count while it times; "
+        f"more than that means other processes competed)"
+    )
+    print(
+        f"harness   {args.ratio} = {ratio.value:.4f} [{lo:.4f}, {hi:.4f}]  half-width {halfwidth:.2%} of the ratio "
+        f"(target {info['rule']['relative_halfwidth']:.0%}); stopped by {info['stopped_by']} after "
+        f"{info['inputs_timed']} inputs, {info['retimed_inputs']} re-timed"
+    )
+    print(
+        f"          measuring {info['loop_wall_seconds']:.1f} s (budget {info['rule']['budget_seconds']:g} s), "
+        f"total with model build, FLOP count and warm-up {harness_total:.1f} s"
+    )
+    print(
+        f"baseline  torch.utils.benchmark ratio = {baseline_ratio:.4f} ({slow_id} {baseline[slow_id]:.2f} s, "
+        f"{fast_id} {baseline[fast_id]:.2f} s per sweep, median of {args.repeats}, sweeps alternating); "
+        f"{baseline_total:.1f} s"
+    )
     print(f"          the baseline's sweep-pair ratios range over [{min(sweep_ratios):.4f}, {max(sweep_ratios):.4f}]")
-    print(f"ratio harness / baseline          = {ratio.value / baseline_ratio:.4f}  "
-          f"(baseline inside the harness's interval: {'yes' if lo <= baseline_ratio <= hi else 'NO'}; "
-          f"harness inside the baseline's range: "
-          f"{'yes' if min(sweep_ratios) <= ratio.value <= max(sweep_ratios) else 'NO'})")
+    print(
+        f"ratio harness / baseline          = {ratio.value / baseline_ratio:.4f}  "
+        f"(baseline inside the harness's interval: {'yes' if lo <= baseline_ratio <= hi else 'NO'}; "
+        f"harness inside the baseline's range: "
+        f"{'yes' if min(sweep_ratios) <= ratio.value <= max(sweep_ratios) else 'NO'})"
+    )
     print(f"cost harness measuring / baseline = {info['loop_wall_seconds'] / baseline_total:.3f}")
-    print(f"timer overhead per call / {fast_id} forward = {overhead / fast_call:.2e} "
-          f"({overhead * 1e6:.2f} us / {fast_call * 1e3:.1f} ms)")
-    print(f"FLOP ratio {slow.details['flops']['ratio_to'][fast.details['model']]:.3f}; achieved "
-          f"{slow.details['flops']['achieved_gflop_per_s']:.1f} GFLOP/s, "
-          f"{slow.details['flops'].get('fraction_of_peak', float('nan')):.1%} of the estimated peak "
-          f"({slow.details['flops']['peak_estimate']})")
+    print(
+        f"timer overhead per call / {fast_id} forward = {overhead / fast_call:.2e} "
+        f"({overhead * 1e6:.2f} us / {fast_call * 1e3:.1f} ms)"
+    )
+    print(
+        f"FLOP ratio {slow.details['flops']['ratio_to'][fast.details['model']]:.3f}; achieved "
+        f"{slow.details['flops']['achieved_gflop_per_s']:.1f} GFLOP/s, "
+        f"{slow.details['flops'].get('fraction_of_peak', float('nan')):.1%} of the estimated peak "
+        f"({slow.details['flops']['peak_estimate']})"
+    )
 
 
 if __name__ == "__main__":

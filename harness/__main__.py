@@ -20,31 +20,51 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
         description="Reports, run comparisons and audits of third-party numbers for the claims harness. "
-                    "Measuring is done by `pytest -m claims`; these commands only read what it wrote.",
+        "Measuring is done by `pytest -m claims`; these commands only read what it wrote.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    report = sub.add_parser("report", help="write the HTML report of a results file (no re-measuring)",
-                            description="Render the HTML report of a results.json written by `pytest -m claims`.")
+    report = sub.add_parser(
+        "report",
+        help="write the HTML report of a results file (no re-measuring)",
+        description="Render the HTML report of a results.json written by `pytest -m claims`.",
+    )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results.json written by `pytest -m claims`")
-    report.add_argument("-o", "--output", type=Path, metavar="HTML",
-                        help="where to write the report (default: report.html next to RESULTS)")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="HTML",
+        help="where to write the report (default: report.html next to RESULTS)",
+    )
 
-    diff = sub.add_parser("diff", help="compare two runs: verdicts, values beyond tolerance, edited claims",
-                          description="Compare two results files. Exit 0: no differences; 1: differences.")
+    diff = sub.add_parser(
+        "diff",
+        help="compare two runs: verdicts, values beyond tolerance, edited claims",
+        description="Compare two results files. Exit 0: no differences; 1: differences.",
+    )
     diff.add_argument("old", type=Path, metavar="OLD", help="the earlier results.json")
     diff.add_argument("new", type=Path, metavar="NEW", help="the later results.json")
 
-    audit = sub.add_parser("audit", help="judge a third party's reported numbers (replications/*.toml)",
-                           description="Audit a replication file against the paper's claims: verdicts with its "
-                                       "numbers as the measurements, its own arithmetic, its quotes of the paper.")
+    audit = sub.add_parser(
+        "audit",
+        help="judge a third party's reported numbers (replications/*.toml)",
+        description="Audit a replication file against the paper's claims: verdicts with its "
+        "numbers as the measurements, its own arithmetic, its quotes of the paper.",
+    )
     audit.add_argument("replication", type=Path, metavar="REPLICATION.toml", help="a replications/*.toml file")
-    audit.add_argument("--claims", type=Path, metavar="CLAIMS.toml",
-                       help="the claims file (default: the replication's report.claims)")
-    audit.add_argument("--results", type=Path, metavar="RESULTS.json",
-                       help="this harness's own results.json, shown as a third column")
-    audit.add_argument("--out", type=Path, metavar="DIR",
-                       help=f"where audit.json and audit.html go (default: {DEFAULT_AUDIT_OUT}/<report key>)")
+    audit.add_argument(
+        "--claims", type=Path, metavar="CLAIMS.toml", help="the claims file (default: the replication's report.claims)"
+    )
+    audit.add_argument(
+        "--results", type=Path, metavar="RESULTS.json", help="this harness's own results.json, shown as a third column"
+    )
+    audit.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"where audit.json and audit.html go (default: {DEFAULT_AUDIT_OUT}/<report key>)",
+    )
     return parser
 
 
@@ -75,8 +95,10 @@ def _claims_path(args: argparse.Namespace, named: str) -> Path:
     for candidate in (Path(named), args.replication.resolve().parent.parent / named):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"{args.replication}: its claims file {named!r} is not found from here; "
-                            "run from the project root or pass --claims")
+    raise FileNotFoundError(
+        f"{args.replication}: its claims file {named!r} is not found from here; "
+        "run from the project root or pass --claims"
+    )
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -88,9 +110,12 @@ def _audit(args: argparse.Namespace) -> int:
     claims_path = _claims_path(args, replication.report.claims)
     harness = read_results(args.results) if args.results is not None else None
     result = audit.run(
-        replication, claims.load(claims_path),
-        replication_sha256=file_digest(args.replication), claims_sha256=file_digest(claims_path),
-        harness=harness, harness_path=None if args.results is None else str(args.results),
+        replication,
+        claims.load(claims_path),
+        replication_sha256=file_digest(args.replication),
+        claims_sha256=file_digest(claims_path),
+        harness=harness,
+        harness_path=None if args.results is None else str(args.results),
     )
     print("\n".join(audit.text_lines(result)))
     json_path, html_path = audit.write(result, args.out or DEFAULT_AUDIT_OUT / replication.report.key)

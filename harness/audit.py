@@ -113,13 +113,23 @@ class Audit:
         report = self.replication.report
         return {
             "schema": AUDIT_SCHEMA,
-            "replication": {"path": self.replication.path, "sha256": self.replication_sha256,
-                            **attrs.asdict(report), "dated": report.dated},
-            "claims_file": {"path": self.claims_path, "sha256": self.claims_sha256,
-                            "source": None if self.source is None else attrs.asdict(self.source)},
+            "replication": {
+                "path": self.replication.path,
+                "sha256": self.replication_sha256,
+                **attrs.asdict(report),
+                "dated": report.dated,
+            },
+            "claims_file": {
+                "path": self.claims_path,
+                "sha256": self.claims_sha256,
+                "source": None if self.source is None else attrs.asdict(self.source),
+            },
             "harness_results": self.harness_results,
-            "summary": {"verdicts": self.verdict_counts(), "findings": len(self.findings),
-                        "statuses": _status_counts(self.checks)},
+            "summary": {
+                "verdicts": self.verdict_counts(),
+                "findings": len(self.findings),
+                "statuses": _status_counts(self.checks),
+            },
             "verdicts": [r.to_dict() for r in self.rows],
             "arithmetic": [c.to_dict() for c in self.arithmetic],
             "quotes": [c.to_dict() for c in self.quotes],
@@ -168,8 +178,9 @@ class _ReportContext(Context):
             return self._reported[claim.id]
         if claim.formula is not None:
             return self._measure_formula(claim)
-        raise NotRunError("the report gives no number for this claim",
-                          "nothing to do: the audit only judges what the report states")
+        raise NotRunError(
+            "the report gives no number for this claim", "nothing to do: the audit only judges what the report states"
+        )
 
 
 def _measurement(number: ReportedNumber, replication: Replication) -> Measurement:
@@ -179,14 +190,18 @@ def _measurement(number: ReportedNumber, replication: Replication) -> Measuremen
         unit=number.unit,
         conditions=dict(number.conditions),
         evidence={
-            "path": f"reported by {report.byline} in \"{report.title}\" ({report.dated}), {number.location}",
+            "path": f'reported by {report.byline} in "{report.title}" ({report.dated}), {number.location}',
             "smoke": False,
             "quote": number.quote,
             "assumed_conditions": list(number.assumed),
             "note": number.note,
         },
-        details={"reported": _stated(number.value, number.unit, number.precision), "precision": number.precision,
-                 "replication": replication.path, "number": number.id},
+        details={
+            "reported": _stated(number.value, number.unit, number.precision),
+            "precision": number.precision,
+            "replication": replication.path,
+            "number": number.id,
+        },
     )
 
 
@@ -228,8 +243,9 @@ def _shortlist(ids: frozenset[str], limit: int = 4) -> str:
     return ", ".join(ordered[:limit]) + (f" and {len(ordered) - limit} more" if len(ordered) > limit else "")
 
 
-def _refine(result: ClaimResult, number: ReportedNumber, claim: Claim, replication: Replication,
-            claims_file: ClaimsFile) -> ClaimResult:
+def _refine(
+    result: ClaimResult, number: ReportedNumber, claim: Claim, replication: Replication, claims_file: ClaimsFile
+) -> ClaimResult:
     """What the audit adds to the engine's verdict: a different quantity, a unit-label hint, assumptions."""
     verdict, reason = result.verdict, result.reason
     if verdict not in (Verdict.INCONSISTENT.value, Verdict.NOT_RUN.value) and number.formula and claim.formula:
@@ -248,26 +264,41 @@ def _refine(result: ClaimResult, number: ReportedNumber, claim: Claim, replicati
         for unit in _same_dimension(number.unit):
             alt = convert(number.value, unit, claim.unit)
             if band.contains(alt):
-                reason += (f"; read as {number.value:g} {unit} (= {fmt_value(alt, claim.unit)}) it would be inside "
-                           f"the band: is the report's unit label wrong?")
+                reason += (
+                    f"; read as {number.value:g} {unit} (= {fmt_value(alt, claim.unit)}) it would be inside "
+                    f"the band: is the report's unit label wrong?"
+                )
                 break
     if number.assumed:
         reason += f" (conditions assumed by the auditor, not stated in the report: {', '.join(number.assumed)})"
     return attrs.evolve(result, verdict=verdict, reason=reason)
 
 
-def _error_row(number: ReportedNumber | None, claim_id: str, error: Exception, nodeid: str, reproduce: str,
-               claims_path: str) -> AuditRow:
+def _error_row(
+    number: ReportedNumber | None, claim_id: str, error: Exception, nodeid: str, reproduce: str, claims_path: str
+) -> AuditRow:
     result = ClaimResult(
-        id=claim_id, nodeid=nodeid, verdict="ERROR", unit="", claimed=None, band=None, tolerance={},
-        reason=f"the claim cannot be loaded from {claims_path}: {error}", reproduce=reproduce, claims_file=claims_path,
+        id=claim_id,
+        nodeid=nodeid,
+        verdict="ERROR",
+        unit="",
+        claimed=None,
+        band=None,
+        tolerance={},
+        reason=f"the claim cannot be loaded from {claims_path}: {error}",
+        reproduce=reproduce,
+        claims_file=claims_path,
     )
-    return AuditRow(result, None if number is None else number.id,
-                    "" if number is None else _stated(number.value, number.unit, number.precision))
+    return AuditRow(
+        result,
+        None if number is None else number.id,
+        "" if number is None else _stated(number.value, number.unit, number.precision),
+    )
 
 
-def _verdicts(replication: Replication, claims_file: ClaimsFile, invalid: Mapping[str, Exception],
-              reproduce: str) -> list[AuditRow]:
+def _verdicts(
+    replication: Replication, claims_file: ClaimsFile, invalid: Mapping[str, Exception], reproduce: str
+) -> list[AuditRow]:
     valid = {c.id: c for c in claims_file.claims}
     measurements = {n.id: _measurement(n, replication) for n in replication.numbers if n.claim}
     primary: dict[str, ReportedNumber] = {}
@@ -286,8 +317,13 @@ def _verdicts(replication: Replication, claims_file: ClaimsFile, invalid: Mappin
         claim = valid[number.claim]
         context = _ReportContext(claims_file, {**base, claim.id: measurements[number.id]})
         result = evaluate(claim, context, nodeid, reproduce)
-        rows.append(AuditRow(_refine(result, number, claim, replication, claims_file), number.id,
-                             _stated(number.value, number.unit, number.precision)))
+        rows.append(
+            AuditRow(
+                _refine(result, number, claim, replication, claims_file),
+                number.id,
+                _stated(number.value, number.unit, number.precision),
+            )
+        )
     context = _ReportContext(claims_file, base)
     for claim in claims_file.claims:
         if claim.id in primary or claim.formula is None:
@@ -310,9 +346,15 @@ def _as_claim(item: ReportedNumber | PaperQuote, replication: Replication) -> Cl
     report = replication.report
     assert item.value is not None and item.unit is not None and item.precision is not None
     return Claim(
-        id=item.id, quote=item.quote, location=item.location, version=report.paper_version or "-",
-        value=item.value, unit=item.unit, precision=item.precision,
-        tolerance=Tolerance("precision", 0.0, "the report's own precision"), path=replication.path,
+        id=item.id,
+        quote=item.quote,
+        location=item.location,
+        version=report.paper_version or "-",
+        value=item.value,
+        unit=item.unit,
+        precision=item.precision,
+        tolerance=Tolerance("precision", 0.0, "the report's own precision"),
+        path=replication.path,
         source=Source(key=report.key, title=report.title, reference=report.byline, version=""),
         formula=item.formula if isinstance(item, ReportedNumber) else None,
     )
@@ -327,17 +369,26 @@ def _recompute(number: ReportedNumber, replication: Replication) -> Check:
     r, (lo, hi) = consistency.recomputed, consistency.interval
     stated = _stated(number.value, number.unit, number.precision)
     shown = f"{number.formula.text} = {fmt_value(r, number.unit)}"
-    common: dict[str, Any] = {"id": number.id, "quote": number.quote, "location": number.location, "stated": stated,
-                              "expected": shown, "claim": number.claim, "formula": number.formula.text}
+    common: dict[str, Any] = {
+        "id": number.id,
+        "quote": number.quote,
+        "location": number.location,
+        "stated": stated,
+        "expected": shown,
+        "claim": number.claim,
+        "formula": number.formula.text,
+    }
     if consistency.consistent and _near(r, number.value, number.precision / 2):
         return Check(status=OK, reason=f"{shown}, which rounds to the stated {stated}", **common)
     if consistency.consistent:
         return Check(
             status=WITHIN_ROUNDING,
-            reason=(f"{shown} rounds to {_stated(r, number.unit, number.precision)}, not the stated {stated}; "
-                    f"{stated} is reachable only with the components at the edges of their reported rounding "
-                    f"(the formula spans {fmt_value(lo)} to {fmt_value(hi)} {number.unit}): within rounding, "
-                    "but only just"),
+            reason=(
+                f"{shown} rounds to {_stated(r, number.unit, number.precision)}, not the stated {stated}; "
+                f"{stated} is reachable only with the components at the edges of their reported rounding "
+                f"(the formula spans {fmt_value(lo)} to {fmt_value(hi)} {number.unit}): within rounding, "
+                "but only just"
+            ),
             **common,
         )
     for unit in _same_dimension(number.unit):
@@ -345,12 +396,18 @@ def _recompute(number: ReportedNumber, replication: Replication) -> Check:
         if _near(alt, number.value, number.precision / 2):
             return Check(
                 status=UNIT_ERROR,
-                reason=(f"{shown} = {fmt_value(alt, unit)}: the stated {number.value:g} is in {unit}, "
-                        f"labelled {number.unit}"),
+                reason=(
+                    f"{shown} = {fmt_value(alt, unit)}: the stated {number.value:g} is in {unit}, "
+                    f"labelled {number.unit}"
+                ),
                 **common,
             )
-    return Check(status=DISAGREES, reason=f"{shown} (at most {fmt_value(lo)} to {fmt_value(hi)} with its components "
-                                          f"rounded), not the stated {stated}", **common)
+    return Check(
+        status=DISAGREES,
+        reason=f"{shown} (at most {fmt_value(lo)} to {fmt_value(hi)} with its components "
+        f"rounded), not the stated {stated}",
+        **common,
+    )
 
 
 # ---------------------------------------------------------------- 3. its quotes of the paper
@@ -374,12 +431,14 @@ def _check_value(quote: PaperQuote, claim: Claim) -> tuple[str, str, str]:
         return OK, paper, f"the paper states {paper} ({claim.location})"
     for unit in (claim.unit, *_same_dimension(claim.unit)):
         if unit != quote.unit and _near(convert(quote.value, unit, claim.unit), claim.value, half):
-            reason = (f"the paper states {paper} ({claim.location}); the report quotes {quoted}, i.e. "
-                      f"{fmt_value(as_claim, claim.unit)}: the number is right, the unit is not")
+            reason = (
+                f"the paper states {paper} ({claim.location}); the report quotes {quoted}, i.e. "
+                f"{fmt_value(as_claim, claim.unit)}: the number is right, the unit is not"
+            )
             examples = claim.conditions.get("examples")
             if isinstance(examples, int) and not isinstance(examples, bool) and examples > 1:
                 per = convert(claim.value / examples, claim.unit, quote.unit)
-                reason += (f"; {paper} is for {examples:,} examples, {fmt_value(per, quote.unit)} per example")
+                reason += f"; {paper} is for {examples:,} examples, {fmt_value(per, quote.unit)} per example"
             return UNIT_ERROR, paper, reason
     return DISAGREES, paper, f"the paper states {paper} ({claim.location}), not {quoted}"
 
@@ -388,61 +447,104 @@ def _check_derived(quote: PaperQuote, claims_file: ClaimsFile) -> tuple[str, str
     """A quoted value the paper does not print but implies (a retention from two scores)."""
     assert quote.paper_formula is not None and quote.value is not None
     pseudo = Claim(
-        id=quote.id, quote=quote.quote, location=quote.location, version="-", value=quote.value,
-        unit=str(quote.unit), precision=float(quote.precision or 0), tolerance=Tolerance("precision", 0.0, "quoted"),
-        path="", source=Source("quote", "quote", "quote", ""), formula=quote.paper_formula,
+        id=quote.id,
+        quote=quote.quote,
+        location=quote.location,
+        version="-",
+        value=quote.value,
+        unit=str(quote.unit),
+        precision=float(quote.precision or 0),
+        tolerance=Tolerance("precision", 0.0, "quoted"),
+        path="",
+        source=Source("quote", "quote", "quote", ""),
+        formula=quote.paper_formula,
     )
     consistency = check_consistency(pseudo, {n: claims_file.claim(n) for n in quote.paper_formula.names})
     assert consistency is not None
     expected = f"{quote.paper_formula.text} = {fmt_value(consistency.recomputed, quote.unit or '')}"
     if consistency.consistent:
-        return DERIVED, expected, (f"not printed in the paper: {expected} over its stated numbers, "
-                                   f"consistent with the quoted {_stated(quote.value, quote.unit, quote.precision)}")
-    return DISAGREES, expected, (f"{expected} over the paper's stated numbers, not the quoted "
-                                 f"{_stated(quote.value, quote.unit, quote.precision)}")
+        return (
+            DERIVED,
+            expected,
+            (
+                f"not printed in the paper: {expected} over its stated numbers, "
+                f"consistent with the quoted {_stated(quote.value, quote.unit, quote.precision)}"
+            ),
+        )
+    return (
+        DISAGREES,
+        expected,
+        (
+            f"{expected} over the paper's stated numbers, not the quoted "
+            f"{_stated(quote.value, quote.unit, quote.precision)}"
+        ),
+    )
 
 
 def _check_conditions(quote: PaperQuote, claim: Claim, claims_file: ClaimsFile) -> tuple[str, str, str]:
     """Conditions the report attributes to a claim, and where the paper does state such conditions."""
     paper = ", ".join(f"{k} = {v!r}" for k, v in claim.conditions.items()) or "no conditions"
     quoted = ", ".join(f"{k} = {v!r}" for k, v in quote.conditions.items())
-    differing = [k for k, v in quote.conditions.items()
-                 if k in claim.conditions and not _match_either(claim.conditions[k], v)]
+    differing = [
+        k for k, v in quote.conditions.items() if k in claim.conditions and not _match_either(claim.conditions[k], v)
+    ]
     unknown = [k for k in quote.conditions if k not in claim.conditions]
     if not differing and not unknown:
         return OK, paper, f"the paper's {claim.id} was measured with {paper}"
     elsewhere = [
-        c for c in claims_file.claims
+        c
+        for c in claims_file.claims
         if c.id != claim.id
         and all(k in c.conditions and _match_either(c.conditions[k], v) for k, v in quote.conditions.items())
     ]
     where = ""
     if elsewhere:
-        where = "; the paper names those conditions only for " + "; ".join(
-            f"{c.id} ({c.quote})" for c in elsewhere[:3]
-        )
+        where = "; the paper names those conditions only for " + "; ".join(f"{c.id} ({c.quote})" for c in elsewhere[:3])
     if differing:
         detail = ", ".join(f"{k} = {claim.conditions[k]!r}" for k in differing)
-        return WRONG_CONDITIONS, paper, (f"the report attributes {quoted} to the paper's {claim.id}, but the paper "
-                                         f"states {detail} for it ({claim.location}; all its conditions: {paper})"
-                                         f"{where}")
-    return UNSUPPORTED, paper, (f"the paper states no {', '.join(unknown)} for {claim.id} "
-                                f"(its conditions: {paper}){where}")
+        return (
+            WRONG_CONDITIONS,
+            paper,
+            (
+                f"the report attributes {quoted} to the paper's {claim.id}, but the paper "
+                f"states {detail} for it ({claim.location}; all its conditions: {paper})"
+                f"{where}"
+            ),
+        )
+    return (
+        UNSUPPORTED,
+        paper,
+        (f"the paper states no {', '.join(unknown)} for {claim.id} (its conditions: {paper}){where}"),
+    )
 
 
 def _check_quote(quote: PaperQuote, claims_file: ClaimsFile, invalid: Mapping[str, Exception]) -> Check:
     names = (quote.claim,) if quote.claim else tuple(quote.paper_formula.names if quote.paper_formula else ())
-    stated = ", ".join(filter(None, [
-        _stated(quote.value, quote.unit, quote.precision) if quote.value is not None else "",
-        ", ".join(f"{k} = {v!r}" for k, v in quote.conditions.items()),
-    ]))
-    common: dict[str, Any] = {"id": quote.id, "quote": quote.quote, "location": quote.location, "stated": stated,
-                              "claim": quote.claim,
-                              "formula": quote.paper_formula.text if quote.paper_formula else None}
+    stated = ", ".join(
+        filter(
+            None,
+            [
+                _stated(quote.value, quote.unit, quote.precision) if quote.value is not None else "",
+                ", ".join(f"{k} = {v!r}" for k, v in quote.conditions.items()),
+            ],
+        )
+    )
+    common: dict[str, Any] = {
+        "id": quote.id,
+        "quote": quote.quote,
+        "location": quote.location,
+        "stated": stated,
+        "claim": quote.claim,
+        "formula": quote.paper_formula.text if quote.paper_formula else None,
+    }
     broken = [n for n in names if n in invalid]
     if broken:
-        return Check(status=ERROR, expected="-", reason="; ".join(
-            f"{n} cannot be loaded from {claims_file.path}: {invalid[n]}" for n in broken), **common)
+        return Check(
+            status=ERROR,
+            expected="-",
+            reason="; ".join(f"{n} cannot be loaded from {claims_file.path}: {invalid[n]}" for n in broken),
+            **common,
+        )
     results: list[tuple[str, str, str]] = []
     if quote.paper_formula is not None:
         results.append(_check_derived(quote, claims_file))
@@ -453,8 +555,12 @@ def _check_quote(quote: PaperQuote, claims_file: ClaimsFile, invalid: Mapping[st
         if quote.conditions:
             results.append(_check_conditions(quote, claim, claims_file))
     status = min((s for s, _, _ in results), key=STATUS_ORDER.index)
-    return Check(status=status, expected="; ".join(e for _, e, _ in results),
-                 reason="; ".join(r for _, _, r in results), **common)
+    return Check(
+        status=status,
+        expected="; ".join(e for _, e, _ in results),
+        reason="; ".join(r for _, _, r in results),
+        **common,
+    )
 
 
 # ---------------------------------------------------------------- the audit
@@ -469,24 +575,47 @@ def _check_references(replication: Replication, claims_file: ClaimsFile, invalid
             names += [(n, "paper_formula") for n in item.paper_formula.names]
         for name, field in names:
             if name not in known and name not in invalid:
-                raise ReplicationError(replication.path, item.id, field, f"a claim id of {claims_file.path}",
-                                       f"the unknown id {name!r}",
-                                       "correct it." + did_you_mean(name, [*known, *invalid]))
+                raise ReplicationError(
+                    replication.path,
+                    item.id,
+                    field,
+                    f"a claim id of {claims_file.path}",
+                    f"the unknown id {name!r}",
+                    "correct it." + did_you_mean(name, [*known, *invalid]),
+                )
         claim = known.get(item.claim) if item.claim else None
         unit = item.unit
         if claim is not None and unit is not None and UNITS[unit].dimension != UNITS[claim.unit].dimension:
-            raise ReplicationError(replication.path, item.id, "unit", f"a unit of the same dimension as {claim.id}'s "
-                                   f"{claim.unit!r} ({UNITS[claim.unit].dimension})", repr(unit),
-                                   "map it to the claim it is evidence about, or drop `claim`")
+            raise ReplicationError(
+                replication.path,
+                item.id,
+                "unit",
+                f"a unit of the same dimension as {claim.id}'s {claim.unit!r} ({UNITS[claim.unit].dimension})",
+                repr(unit),
+                "map it to the claim it is evidence about, or drop `claim`",
+            )
 
 
-def run(replication: Replication, claims_file: ClaimsFile, *, replication_sha256: str = "", claims_sha256: str = "",
-        harness: Mapping[str, Any] | None = None, harness_path: str | None = None) -> Audit:
+def run(
+    replication: Replication,
+    claims_file: ClaimsFile,
+    *,
+    replication_sha256: str = "",
+    claims_sha256: str = "",
+    harness: Mapping[str, Any] | None = None,
+    harness_path: str | None = None,
+) -> Audit:
     """Audit ``replication`` against ``claims_file``; ``harness`` is a results file's data (third column)."""
     if claims_file.source is None:
         problems = "; ".join(str(r.error) for r in claims_file.invalid)
-        raise ReplicationError(replication.path, None, "report.claims", "a loadable claims file",
-                               f"{claims_file.path}, which cannot be loaded ({problems})", "fix the claims file first")
+        raise ReplicationError(
+            replication.path,
+            None,
+            "report.claims",
+            "a loadable claims file",
+            f"{claims_file.path}, which cannot be loaded ({problems})",
+            "fix the claims file first",
+        )
     invalid: dict[str, Exception] = {r.name: r.error for r in claims_file.invalid}
     _check_references(replication, claims_file, invalid)
     reproduce = f"python -m harness audit {replication.path} --claims {claims_file.path}"
@@ -496,8 +625,17 @@ def run(replication: Replication, claims_file: ClaimsFile, *, replication_sha256
         rows = [attrs.evolve(row, harness=_harness_cell(own.get(row.result.id))) for row in rows]
     arithmetic = tuple(_recompute(n, replication) for n in replication.numbers if n.formula is not None)
     quotes = tuple(_check_quote(q, claims_file, invalid) for q in replication.quotes)
-    return Audit(replication, replication_sha256, claims_file.path, claims_sha256, claims_file.source, tuple(rows),
-                 arithmetic, quotes, harness_path)
+    return Audit(
+        replication,
+        replication_sha256,
+        claims_file.path,
+        claims_sha256,
+        claims_file.source,
+        tuple(rows),
+        arithmetic,
+        quotes,
+        harness_path,
+    )
 
 
 def _harness_cell(result: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -527,11 +665,12 @@ def text_lines(audit: Audit) -> list[str]:
     rep = audit.replication.report
     source = audit.source
     out = [
-        f"Audit of \"{rep.title}\" by {rep.byline}, {rep.dated}",
+        f'Audit of "{rep.title}" by {rep.byline}, {rep.dated}',
         f"  replication file: {audit.replication.path}" + (f" (document: {rep.document})" if rep.document else ""),
         "  hardware: " + (", ".join(f"{k} = {v}" for k, v in rep.hardware.items()) or "not stated"),
         f"  judged against {audit.claims_path}" + (f" ({source.reference} {source.version})" if source else ""),
-        f"  third column: {audit.harness_results}" if audit.harness_results
+        f"  third column: {audit.harness_results}"
+        if audit.harness_results
         else "  third column: none (add --results claims-results/results.json for this harness's own numbers)",
         "",
         "1. The paper's claims, with the report's numbers as the measurements",
@@ -541,8 +680,10 @@ def text_lines(audit: Audit) -> list[str]:
         out.append(f"  {r.verdict:<16}{r.id}" + (f"  [{row.number}]" if row.number else "  [derived]"))
         out.append(f"  {'':<16}{_side_by_side(row)}")
         out.append(f"  {'':<16}why: {r.reason}")
-    sections = (("2. The report's own arithmetic, recomputed from its components", audit.arithmetic),
-                ("3. The report's quotes of the paper, against the claims file", audit.quotes))
+    sections = (
+        ("2. The report's own arithmetic, recomputed from its components", audit.arithmetic),
+        ("3. The report's quotes of the paper, against the claims file", audit.quotes),
+    )
     for title, checks in sections:
         out += ["", title]
         for check in checks:
@@ -551,14 +692,14 @@ def text_lines(audit: Audit) -> list[str]:
     if audit.replication.unchecked:
         out += ["", "4. Not checked"]
         for u in audit.replication.unchecked:
-            out.append(f"  \"{u.quote}\": {u.reason}")
+            out.append(f'  "{u.quote}": {u.reason}')
     statuses = _status_counts(audit.checks)
     out += [
         "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in audit.verdict_counts().items()),
         "Checks: " + ", ".join(f"{n} {s}" for s, n in statuses.items()),
-        f"Findings: {len(audit.findings)}" + (" (" + "; ".join(f"{c.status} {c.id}" for c in audit.findings) + ")"
-                                              if audit.findings else ""),
+        f"Findings: {len(audit.findings)}"
+        + (" (" + "; ".join(f"{c.status} {c.id}" for c in audit.findings) + ")" if audit.findings else ""),
     ]
     if audit.borderline:
         out.append("Borderline (within rounding, only just): " + "; ".join(c.id for c in audit.borderline))

@@ -139,7 +139,7 @@ class Claim:
     @property
     def provenance(self) -> str:
         """One line: the source, its version and where in it the claim is."""
-        return f"{self.source.reference} {self.version}, {self.location}: \"{self.quote}\""
+        return f'{self.source.reference} {self.version}, {self.location}: "{self.quote}"'
 
 
 @attrs.frozen
@@ -209,11 +209,11 @@ class _Fields:
     def string(self, field: str, *, required: bool = True, default: str = "") -> str:
         if field not in self.table:
             if required:
-                raise self.error(field, "a non-empty string", "nothing", f"add `{field} = \"...\"`")
+                raise self.error(field, "a non-empty string", "nothing", f'add `{field} = "..."`')
             return default
         value = self.table[field]
         if not isinstance(value, str) or not value.strip():
-            raise self.error(field, "a non-empty string", _describe(value), f"write `{field} = \"...\"`")
+            raise self.error(field, "a non-empty string", _describe(value), f'write `{field} = "..."`')
         return value
 
     def number(self, field: str, *, required: bool = True, positive: bool = False) -> float | None:
@@ -292,7 +292,7 @@ def _parse_model(path: str, name: str, raw: Any) -> ModelSpec:
             "config.model_type",
             "the transformers model_type of the architecture (a string)",
             _describe(config.get("model_type")) if "model_type" in config else "nothing",
-            "add `model_type = \"...\"` to the config table, as in the checkpoint's config.json",
+            'add `model_type = "..."` to the config table, as in the checkpoint\'s config.json',
         )
     finetuned = f.table_of("finetuned")
     for task, hub_id in finetuned.items():
@@ -333,9 +333,7 @@ def _parse_tolerance(f: _Fields) -> Tolerance:
     if width < 0:
         raise t.error("value", "a width >= 0", _describe(t.table["value"]), "use a non-negative width")
     if kind == "relative" and width >= 1:
-        raise t.error(
-            "value", "a fraction below 1 (0.05 = 5%)", _describe(t.table["value"]), "write 5% as 0.05"
-        )
+        raise t.error("value", "a fraction below 1 (0.05 = 5%)", _describe(t.table["value"]), "write 5% as 0.05")
     return Tolerance(kind=kind, value=width, rationale=t.string("rationale"))
 
 
@@ -405,13 +403,17 @@ def _parse_claim(
         try:
             formula = Formula.parse(f.string("formula"))
         except FormulaError as exc:
-            raise f.error("formula", "an arithmetic formula over claim ids", f"{_describe(raw['formula'])}: {exc}",
-                          "correct it") from None
+            raise f.error(
+                "formula", "an arithmetic formula over claim ids", f"{_describe(raw['formula'])}: {exc}", "correct it"
+            ) from None
         if cid in formula.names:
-            raise f.error("formula", "a formula over other claims", f"{cid!r} refers to itself", "remove the self-reference")
+            raise f.error(
+                "formula", "a formula over other claims", f"{cid!r} refers to itself", "remove the self-reference"
+            )
         if not formula.names:  # a constant would "measure" the claim without measuring anything
-            raise f.error("formula", "a formula over at least one claim id", repr(formula.text),
-                          "name the claims it derives from")
+            raise f.error(
+                "formula", "a formula over at least one claim id", repr(formula.text), "name the claims it derives from"
+            )
     value = f.number("value", required=formula is None)
     precision = f.number("precision", required=value is not None, positive=True)
     if "measure" not in raw and formula is None:
@@ -434,8 +436,12 @@ def _parse_claim(
             )
     tolerance = _parse_tolerance(f)
     if tolerance.kind == "precision" and precision is None:  # the band would have zero width
-        raise f.error("precision", "the precision the value is stated to (tolerance kind 'precision')", "nothing",
-                      "add `precision = ...` or choose another tolerance kind")
+        raise f.error(
+            "precision",
+            "the precision the value is stated to (tolerance kind 'precision')",
+            "nothing",
+            "add `precision = ...` or choose another tolerance kind",
+        )
     metric = None
     if "metric" in raw:
         mf = _Fields(path, cid, f.table_of("metric"), "metric.")
@@ -492,14 +498,22 @@ def _check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, Claim
                 on_stack.discard(cid)
                 broken = [n for n in names(cid) if n in errors]
                 if broken:
-                    fail(cid, "components that load", f"the component {broken[0]!r} is invalid",
-                         f"fix {broken[0]!r} first (see its own error)")
+                    fail(
+                        cid,
+                        "components that load",
+                        f"the component {broken[0]!r} is invalid",
+                        f"fix {broken[0]!r} first (see its own error)",
+                    )
                 if cid in errors:
                     continue
                 depth[cid] = 1 + max(depth[n] for n in names(cid)) if names(cid) else 0
                 if depth[cid] > MAX_FORMULA_CHAIN:
-                    fail(cid, f"chains of formulas at most {MAX_FORMULA_CHAIN} claims deep",
-                         f"a chain {depth[cid]} claims deep", "derive it from fewer intermediate claims")
+                    fail(
+                        cid,
+                        f"chains of formulas at most {MAX_FORMULA_CHAIN} claims deep",
+                        f"a chain {depth[cid]} claims deep",
+                        "derive it from fewer intermediate claims",
+                    )
             elif name in on_stack:
                 members = [c for c, _ in stack][[c for c, _ in stack].index(name) :]
                 cycle = " -> ".join([*members, name])
@@ -508,8 +522,12 @@ def _check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, Claim
                         path, member, "formula", "formulas without cycles", f"the cycle {cycle}", "break the cycle"
                     )
             elif name not in claims and name not in errors:
-                fail(cid, "ids of claims in this file", f"the unknown id {name!r}",
-                     "correct the id or add that claim." + did_you_mean(name, claims))
+                fail(
+                    cid,
+                    "ids of claims in this file",
+                    f"the unknown id {name!r}",
+                    "correct the id or add that claim." + did_you_mean(name, claims),
+                )
             elif name not in depth and name not in errors:
                 stack.append((name, iter(names(name))))
                 on_stack.add(name)
@@ -532,13 +550,22 @@ def _derive_values(path: str, claims: dict[str, Claim], errors: dict[str, ClaimE
         except ZeroDivisionError:
             value = math.nan
         if broken:
-            errors[cid] = ClaimError(path, cid, "formula", "components that load",
-                                     f"the component {broken[0]!r} is invalid",
-                                     f"fix {broken[0]!r} first (see its own error)")
+            errors[cid] = ClaimError(
+                path,
+                cid,
+                "formula",
+                "components that load",
+                f"the component {broken[0]!r} is invalid",
+                f"fix {broken[0]!r} first (see its own error)",
+            )
         elif not math.isfinite(value):
             errors[cid] = ClaimError(
-                path, cid, "formula", "a finite number over the source's stated values",
-                f"{value} (a division by zero or an overflow)", "correct the formula or the components' values",
+                path,
+                cid,
+                "formula",
+                "a finite number over the source's stated values",
+                f"{value} (a division by zero or an overflow)",
+                "correct the formula or the components' values",
             )
         elif claim.value_is_derived:
             precision = 0.0 if math.isnan(claim.precision) else claim.precision
@@ -556,7 +583,9 @@ def load(path: str | Path) -> ClaimsFile:
     empty = ClaimsFile(shown, None, {}, {}, {}, (), ())
 
     def file_error(expected: str, found: str, fix: str, field: str | None = None) -> ClaimsFile:
-        return attrs.evolve(empty, invalid=(InvalidRecord("<file>", ClaimError(shown, None, field, expected, found, fix)),))
+        return attrs.evolve(
+            empty, invalid=(InvalidRecord("<file>", ClaimError(shown, None, field, expected, found, fix)),)
+        )
 
     try:
         data = tomllib.loads(p.read_bytes().decode("utf-8"))
@@ -565,13 +594,21 @@ def load(path: str | Path) -> ClaimsFile:
     except tomllib.TOMLDecodeError as exc:
         return file_error("valid TOML", f"a syntax error: {exc}", "correct the TOML syntax at that line")
     except RecursionError:
-        return file_error("valid TOML of a sensible size", "arrays or tables nested too deeply to read",
-                          "write the values as the source states them")
+        return file_error(
+            "valid TOML of a sensible size",
+            "arrays or tables nested too deeply to read",
+            "write the values as the source states them",
+        )
     except ValueError as exc:  # an integer of thousands of digits: Python's limit on reading one
-        return file_error("valid TOML of a sensible size", f"a value that cannot be read ({str(exc).split(';')[0]})",
-                          "write the number as the source states it")
+        return file_error(
+            "valid TOML of a sensible size",
+            f"a value that cannot be read ({str(exc).split(';')[0]})",
+            "write the number as the source states it",
+        )
     except OSError as exc:
-        return file_error("a readable file", f"{type(exc).__name__}: {exc.strerror or exc}", "check the path and its permissions")
+        return file_error(
+            "a readable file", f"{type(exc).__name__}: {exc.strerror or exc}", "check the path and its permissions"
+        )
     if not data:
         return file_error("a claims file with [source] and [[claims]]", "an empty file", "see docs/claims-format.md")
     invalid: list[InvalidRecord] = []
@@ -580,8 +617,9 @@ def load(path: str | Path) -> ClaimsFile:
         top.check_keys(TOP_LEVEL)
         version = data.get("schema_version", SCHEMA_VERSION)
         if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
-            raise top.error("schema_version", f"{SCHEMA_VERSION}", _describe(version),
-                            f"write schema_version = {SCHEMA_VERSION}")
+            raise top.error(
+                "schema_version", f"{SCHEMA_VERSION}", _describe(version), f"write schema_version = {SCHEMA_VERSION}"
+            )
         source = _parse_source(shown, data)
         raw_models = top.table_of("models")
         workloads = _parse_named_tables(shown, data, "workloads")
@@ -611,7 +649,9 @@ def load(path: str | Path) -> ClaimsFile:
     for index, raw in enumerate(raw_claims):
         fallback = f"record{index + 1}"
         if not isinstance(raw, dict):
-            errors[fallback] = ClaimError(shown, None, f"claims[{index}]", "a [[claims]] table", _describe(raw), "write it as [[claims]]")
+            errors[fallback] = ClaimError(
+                shown, None, f"claims[{index}]", "a [[claims]] table", _describe(raw), "write it as [[claims]]"
+            )
             continue
         try:
             claim = _parse_claim(shown, raw, source, tables, index)
@@ -628,7 +668,12 @@ def load(path: str | Path) -> ClaimsFile:
         model = claim.measure.params.get("model") if claim.measure else None
         if isinstance(model, str) and model not in models:
             errors[claim.id] = ClaimError(
-                shown, claim.id, "measure.model", "a valid model", f"[models.{model}], which is invalid", f"fix [models.{model}] (see its own error)"
+                shown,
+                claim.id,
+                "measure.model",
+                "a valid model",
+                f"[models.{model}], which is invalid",
+                f"fix [models.{model}] (see its own error)",
             )
             continue
         claims[claim.id] = claim

@@ -68,8 +68,16 @@ class Task:
         return "train" if split == "train" else self.eval_split
 
 
-def _glue(name: str, config: str, kind: str, fields: tuple[str, ...], labels: tuple[str, ...], files: GlueFiles,
-          eval_split: str = "validation", aliases: Mapping[str, tuple[str, ...]] | None = None) -> Task:
+def _glue(
+    name: str,
+    config: str,
+    kind: str,
+    fields: tuple[str, ...],
+    labels: tuple[str, ...],
+    files: GlueFiles,
+    eval_split: str = "validation",
+    aliases: Mapping[str, tuple[str, ...]] | None = None,
+) -> Task:
     return Task(f"glue/{name}", kind, fields, labels, eval_split, "nyu-mll/glue", config, files, aliases or {})
 
 
@@ -79,36 +87,116 @@ TASKS: dict[str, Task] = {
     t.name: t
     for t in (
         # CoLA's files have no header: source, label, original judgement, sentence
-        _glue("cola", "cola", "classification", ("sentence",), ("unacceptable", "acceptable"),
-              GlueFiles("CoLA", header=False, columns={"sentence": 3, "label": 1}, raw_labels=_BIN)),
-        _glue("sst2", "sst2", "classification", ("sentence",), ("negative", "positive"),
-              GlueFiles("SST-2", columns={"sentence": "sentence", "label": "label"}, raw_labels=_BIN),
-              aliases={"negative": ("neg",), "positive": ("pos",)}),
-        _glue("mrpc", "mrpc", "classification", ("sentence1", "sentence2"), ("not_equivalent", "equivalent"),
-              GlueFiles("MRPC", columns={"sentence1": "#1 String", "sentence2": "#2 String", "label": "Quality"},
-                        raw_labels=_BIN)),
-        _glue("qqp", "qqp", "classification", ("question1", "question2"), ("not_duplicate", "duplicate"),
-              GlueFiles("QQP", columns={"question1": "question1", "question2": "question2", "label": "is_duplicate"},
-                        raw_labels=_BIN)),
-        _glue("stsb", "stsb", "regression", ("sentence1", "sentence2"), ("",),
-              GlueFiles("STS-B", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "score"})),
+        _glue(
+            "cola",
+            "cola",
+            "classification",
+            ("sentence",),
+            ("unacceptable", "acceptable"),
+            GlueFiles("CoLA", header=False, columns={"sentence": 3, "label": 1}, raw_labels=_BIN),
+        ),
+        _glue(
+            "sst2",
+            "sst2",
+            "classification",
+            ("sentence",),
+            ("negative", "positive"),
+            GlueFiles("SST-2", columns={"sentence": "sentence", "label": "label"}, raw_labels=_BIN),
+            aliases={"negative": ("neg",), "positive": ("pos",)},
+        ),
+        _glue(
+            "mrpc",
+            "mrpc",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("not_equivalent", "equivalent"),
+            GlueFiles(
+                "MRPC",
+                columns={"sentence1": "#1 String", "sentence2": "#2 String", "label": "Quality"},
+                raw_labels=_BIN,
+            ),
+        ),
+        _glue(
+            "qqp",
+            "qqp",
+            "classification",
+            ("question1", "question2"),
+            ("not_duplicate", "duplicate"),
+            GlueFiles(
+                "QQP",
+                columns={"question1": "question1", "question2": "question2", "label": "is_duplicate"},
+                raw_labels=_BIN,
+            ),
+        ),
+        _glue(
+            "stsb",
+            "stsb",
+            "regression",
+            ("sentence1", "sentence2"),
+            ("",),
+            GlueFiles("STS-B", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "score"}),
+        ),
         # MNLI's label is the last column, gold_label; the matched dev set is dev_matched.tsv
-        _glue("mnli", "mnli", "classification", ("premise", "hypothesis"), ("entailment", "neutral", "contradiction"),
-              GlueFiles("MNLI", eval="dev_matched.tsv",
-                        columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
-                        raw_labels=("entailment", "neutral", "contradiction")),
-              eval_split="validation_matched"),
-        _glue("qnli", "qnli", "classification", ("question", "sentence"), ("entailment", "not_entailment"),
-              GlueFiles("QNLI", columns={"question": "question", "sentence": "sentence", "label": "label"},
-                        raw_labels=("entailment", "not_entailment")), aliases=_NLI),
-        _glue("rte", "rte", "classification", ("sentence1", "sentence2"), ("entailment", "not_entailment"),
-              GlueFiles("RTE", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"},
-                        raw_labels=("entailment", "not_entailment")), aliases=_NLI),
-        _glue("wnli", "wnli", "classification", ("sentence1", "sentence2"), ("not_entailment", "entailment"),
-              GlueFiles("WNLI", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"},
-                        raw_labels=_BIN), aliases=_NLI),
-        Task("imdb", "classification", ("text",), ("neg", "pos"), "test", "stanfordnlp/imdb",
-             aliases={"neg": ("negative",), "pos": ("positive",)}),
+        _glue(
+            "mnli",
+            "mnli",
+            "classification",
+            ("premise", "hypothesis"),
+            ("entailment", "neutral", "contradiction"),
+            GlueFiles(
+                "MNLI",
+                eval="dev_matched.tsv",
+                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
+                raw_labels=("entailment", "neutral", "contradiction"),
+            ),
+            eval_split="validation_matched",
+        ),
+        _glue(
+            "qnli",
+            "qnli",
+            "classification",
+            ("question", "sentence"),
+            ("entailment", "not_entailment"),
+            GlueFiles(
+                "QNLI",
+                columns={"question": "question", "sentence": "sentence", "label": "label"},
+                raw_labels=("entailment", "not_entailment"),
+            ),
+            aliases=_NLI,
+        ),
+        _glue(
+            "rte",
+            "rte",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("entailment", "not_entailment"),
+            GlueFiles(
+                "RTE",
+                columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"},
+                raw_labels=("entailment", "not_entailment"),
+            ),
+            aliases=_NLI,
+        ),
+        _glue(
+            "wnli",
+            "wnli",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("not_entailment", "entailment"),
+            GlueFiles(
+                "WNLI", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"}, raw_labels=_BIN
+            ),
+            aliases=_NLI,
+        ),
+        Task(
+            "imdb",
+            "classification",
+            ("text",),
+            ("neg", "pos"),
+            "test",
+            "stanfordnlp/imdb",
+            aliases={"neg": ("negative",), "pos": ("positive",)},
+        ),
         Task("squad_v1", "squad", ("question", "context"), (), "validation", "rajpurkar/squad"),
     )
 }
@@ -156,8 +244,10 @@ def data_remedy(t: Task, splits: Sequence[str], source: str) -> str:
     shown = [f"{p}/{{pos,neg}}/*.txt" if p.parent.name == "aclImdb" else str(p) for p in paths]
     local = "--claims-data-dir DIR (or CLAIMS_DATA_DIR=DIR) with " + " and ".join(shown)
     args = repr(t.hub_id) + (f", {t.hub_config!r}" if t.hub_config else "")
-    hub = (f"the Hugging Face dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} in the datasets "
-           f"cache (once online: python -c \"import datasets; datasets.load_dataset({args})\")")
+    hub = (
+        f"the Hugging Face dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} in the datasets "
+        f'cache (once online: python -c "import datasets; datasets.load_dataset({args})")'
+    )
     return {"local": local, "hub": hub}.get(source, f"{local}, or {hub}")
 
 
@@ -246,8 +336,12 @@ def _squad_columns(path: Path) -> dict[str, list[Any]]:
                 out["title"].append(article.get("title", ""))
                 out["context"].append(paragraph["context"])
                 out["question"].append(qa["question"])
-                out["answers"].append({"text": [a["text"] for a in qa["answers"]],
-                                       "answer_start": [a["answer_start"] for a in qa["answers"]]})
+                out["answers"].append(
+                    {
+                        "text": [a["text"] for a in qa["answers"]],
+                        "answer_start": [a["answer_start"] for a in qa["answers"]],
+                    }
+                )
     return out
 
 
@@ -289,8 +383,13 @@ def _load_hub(t: Task, split: str) -> TaskData:
         ) from None
     if "idx" in ds.column_names:
         ds = ds.remove_columns("idx")
-    return TaskData(t, split, ds, f"Hugging Face dataset {t.hub_id} ({t.hub_config or 'default'}) split {name}",
-                    f"hub:{t.hub_id}:{t.hub_config}:{name}:{ds._fingerprint}")
+    return TaskData(
+        t,
+        split,
+        ds,
+        f"Hugging Face dataset {t.hub_id} ({t.hub_config or 'default'}) split {name}",
+        f"hub:{t.hub_id}:{t.hub_config}:{name}:{ds._fingerprint}",
+    )
 
 
 def data_source(options: Options) -> str:
@@ -317,10 +416,15 @@ def load(t: Task, split: str, options: Options) -> TaskData:
         assert options.data_dir is not None
         return _load_local(t, split, options.data_dir)
     if source == "local":
-        missing = ("no --claims-data-dir" if options.data_dir is None
-                   else f"{local_path(t, split, options.data_dir)} does not exist")
-        raise NotRunError(f"the {t.name} {split} data is not on this machine ({missing}; data source 'local')",
-                          data_remedy(t, (split,), "local"))
+        missing = (
+            "no --claims-data-dir"
+            if options.data_dir is None
+            else f"{local_path(t, split, options.data_dir)} does not exist"
+        )
+        raise NotRunError(
+            f"the {t.name} {split} data is not on this machine ({missing}; data source 'local')",
+            data_remedy(t, (split,), "local"),
+        )
     return _load_hub(t, split)
 
 
@@ -339,4 +443,3 @@ def stsb_validation_pairs(options: Options) -> tuple[list[tuple[str, str]], str]
     data = load(TASKS["glue/stsb"], "eval", options)
     pairs = list(zip(list(data.dataset["sentence1"]), list(data.dataset["sentence2"]), strict=True))
     return pairs, data.origin
-

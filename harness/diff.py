@@ -84,8 +84,10 @@ def _claim_changes(cid: str, old: ClaimResult, new: ClaimResult, file_note: str)
             out.append(Change("claim", cid, f"{label} {a!r} -> {b!r}{file_note}"))
     if dict(old.tolerance or {}) != dict(new.tolerance or {}) or _band(old) != _band(new):
         direction = _direction(_band(old), _band(new))
-        text = (f"tolerance {_tolerance_text(old)} -> {_tolerance_text(new)}, band {_band_text(_band(old))} -> "
-                f"{_band_text(_band(new))}: {direction}")
+        text = (
+            f"tolerance {_tolerance_text(old)} -> {_tolerance_text(new)}, band {_band_text(_band(old))} -> "
+            f"{_band_text(_band(new))}: {direction}"
+        )
         rationale_old, rationale_new = (old.tolerance or {}).get("rationale"), (new.tolerance or {}).get("rationale")
         if rationale_old != rationale_new:
             text += f"; rationale {rationale_old!r} -> {rationale_new!r}"
@@ -111,12 +113,19 @@ def _value_change(cid: str, old: ClaimResult, new: ClaimResult) -> Change | None
     width = tolerance_width(new) or tolerance_width(old)
     delta = b - a
     if width is None:
-        return Change("value", cid, f"measured {fmt_value(a, old.unit)} -> {fmt_value(b, new.unit)} "
-                                    "(no band to judge the change by)")
+        return Change(
+            "value",
+            cid,
+            f"measured {fmt_value(a, old.unit)} -> {fmt_value(b, new.unit)} (no band to judge the change by)",
+        )
     if abs(delta) <= width:
         return cid
-    return Change("value", cid, f"measured {fmt_value(a, old.unit)} -> {fmt_value(b, new.unit)} "
-                                f"({delta:+.4g} {new.unit}, {delta / width:+.2f} tolerance widths)")
+    return Change(
+        "value",
+        cid,
+        f"measured {fmt_value(a, old.unit)} -> {fmt_value(b, new.unit)} "
+        f"({delta:+.4g} {new.unit}, {delta / width:+.2f} tolerance widths)",
+    )
 
 
 def _file_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[Change], dict[str, str]]:
@@ -131,9 +140,15 @@ def _file_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[
         if a.get("sha256") != b.get("sha256"):
             commits = f"commit {str(a.get('commit'))[:12]} -> {str(b.get('commit'))[:12]}"
             dirty = " (the new one has uncommitted changes)" if b.get("dirty") else ""
-            changes.append(Change("claims_file", path, f"content changed between the runs: sha256 "
-                                                       f"{str(a.get('sha256'))[:12]} -> {str(b.get('sha256'))[:12]}, "
-                                                       f"{commits}{dirty}"))
+            changes.append(
+                Change(
+                    "claims_file",
+                    path,
+                    f"content changed between the runs: sha256 "
+                    f"{str(a.get('sha256'))[:12]} -> {str(b.get('sha256'))[:12]}, "
+                    f"{commits}{dirty}",
+                )
+            )
             notes[path] = f" [{path} changed between the runs]"
     return changes, notes
 
@@ -185,9 +200,15 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], old_path: str = "OLD", 
         elif isinstance(value, str):
             within.append(value)
         if ro.smoke != rn.smoke:
-            found.append(Change("evidence", rn.id, f"{'smoke' if ro.smoke else 'real'} -> "
-                                                   f"{'smoke' if rn.smoke else 'real'} evidence "
-                                                   f"({(rn.evidence or {}).get('path', '-')})"))
+            found.append(
+                Change(
+                    "evidence",
+                    rn.id,
+                    f"{'smoke' if ro.smoke else 'real'} -> "
+                    f"{'smoke' if rn.smoke else 'real'} evidence "
+                    f"({(rn.evidence or {}).get('path', '-')})",
+                )
+            )
         changes += found
         unchanged += not found
     changes.sort(key=lambda c: KINDS.index(c.kind))
@@ -197,9 +218,13 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], old_path: str = "OLD", 
 def text_lines(d: Diff) -> list[str]:
     """The diff as a person reads it in the terminal."""
     titles = {
-        "claims_file": "Claims files", "claim": "Claims edited between the runs (claimed value, tolerance, quote ...)",
-        "verdict": "Verdict changes", "value": "Measured values that moved by more than the tolerance",
-        "evidence": "Evidence changes", "added": "Claims only in the new run", "removed": "Claims only in the old run",
+        "claims_file": "Claims files",
+        "claim": "Claims edited between the runs (claimed value, tolerance, quote ...)",
+        "verdict": "Verdict changes",
+        "value": "Measured values that moved by more than the tolerance",
+        "evidence": "Evidence changes",
+        "added": "Claims only in the new run",
+        "removed": "Claims only in the old run",
     }
     out = [f"harness diff {d.old} -> {d.new}"]
     for kind in KINDS:
@@ -208,8 +233,11 @@ def text_lines(d: Diff) -> list[str]:
             out += ["", f"{titles[kind]}:"]
             out += [f"  {c.id}: {c.text}" for c in rows]
     if d.within_tolerance:
-        out += ["", f"{len(d.within_tolerance)} measured values moved within their tolerance (not differences): "
-                    + ", ".join(d.within_tolerance)]
+        out += [
+            "",
+            f"{len(d.within_tolerance)} measured values moved within their tolerance (not differences): "
+            + ", ".join(d.within_tolerance),
+        ]
     if d.context:
         out += ["", "Context (not counted as differences):"] + [f"  {line}" for line in d.context]
     out += ["", f"{len(d.changes)} difference{'s' if len(d.changes) != 1 else ''}; {d.unchanged} claims unchanged."]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from harness.claims import Claim
+from harness.claims import Claim, Scalar
 from harness.errors import NotRunError
 from harness.measurement import Context, Measurement
 from harness.results import ClaimResult
@@ -31,7 +31,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         not_run = exc
     b = claim_band(claim)
     remedy = None
-    differing: dict[str, tuple[object, object]] = {}
+    differing: dict[str, tuple[Scalar, Scalar | None]] = {}
     if measurement is not None:
         differing = differing_conditions(claim, measurement.conditions)
     if consistency is not None and not consistency.consistent:
@@ -58,7 +58,11 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         unit=claim.unit,
         claimed=claim.value,
         band=(b.lo, b.hi),
-        tolerance={"kind": claim.tolerance.kind, "value": claim.tolerance.value, "rationale": claim.tolerance.rationale},
+        tolerance={
+            "kind": claim.tolerance.kind,
+            "value": claim.tolerance.value,
+            "rationale": claim.tolerance.rationale,
+        },
         measured=None if measurement is None else measurement.value,
         interval=None if measurement is None else measurement.interval,
         deviation=dev,
@@ -75,13 +79,20 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             "formula": claim.formula.text if claim.formula else None,
             "value_is_derived": claim.value_is_derived,
             "precision": claim.precision,
-            "metric": None if claim.metric is None else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
+            "metric": None
+            if claim.metric is None
+            else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
             "note": claim.note,
         },
         evidence={} if measurement is None else dict(measurement.evidence),
         consistency=None
         if consistency is None
-        else {"consistent": consistency.consistent, "recomputed": consistency.recomputed, "interval": consistency.interval, "reason": consistency.reason},
+        else {
+            "consistent": consistency.consistent,
+            "recomputed": consistency.recomputed,
+            "interval": consistency.interval,
+            "reason": consistency.reason,
+        },
         details={} if measurement is None else dict(measurement.details),
         remedy=remedy,
         smoke=bool(measurement is not None and measurement.smoke),

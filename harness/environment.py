@@ -15,8 +15,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("torch", "transformers", "datasets", "evaluate", "tokenizers", "numpy", "scipy",
-            "pytest", "pytest-benchmark", "pytest-xdist", "hypothesis")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "datasets",
+    "evaluate",
+    "tokenizers",
+    "numpy",
+    "scipy",
+    "pytest",
+    "pytest-benchmark",
+    "pytest-xdist",
+    "hypothesis",
+)
 
 
 def cpu_model() -> str:

@@ -103,9 +103,11 @@ def forward_sorted(
         else torch.autocast(device_type="cpu", enabled=False)
     )
     device = torch.device(runtime.device)
-    with torch.inference_mode(), autocast, tqdm(
-        total=len(ids), desc=desc, unit="ex", mininterval=1.0, disable=not progress
-    ) as bar:
+    with (
+        torch.inference_mode(),
+        autocast,
+        tqdm(total=len(ids), desc=desc, unit="ex", mininterval=1.0, disable=not progress) as bar,
+    ):
         for batch in batches_by_length(lengths, batch_size):
             inputs = {
                 n: torch.from_numpy(pad_rows([encodings[n][i] for i in batch], pad_id if n == "input_ids" else 0)).to(
@@ -138,8 +140,14 @@ def predict_classes(
 
     encodings = tokenizer(*texts, truncation=True, max_length=max_length)
     logits = forward_sorted(
-        model, dict(encodings), runtime, outputs=("logits",), pad_id=tokenizer.pad_token_id or 0,
-        batch_size=batch_size, desc=desc, progress=progress,
+        model,
+        dict(encodings),
+        runtime,
+        outputs=("logits",),
+        pad_id=tokenizer.pad_token_id or 0,
+        batch_size=batch_size,
+        desc=desc,
+        progress=progress,
     )["logits"]
     return np.stack(logits)
 
@@ -157,8 +165,15 @@ def truncate_questions(tokenizer: Any, questions: Sequence[str], max_query_lengt
     return out
 
 
-def qa_features(tokenizer: Any, questions: Sequence[str], contexts: Sequence[str], *, max_length: int,
-                doc_stride: int, max_query_length: int) -> Any:
+def qa_features(
+    tokenizer: Any,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    *,
+    max_length: int,
+    doc_stride: int,
+    max_query_length: int,
+) -> Any:
     """Question/context windows (stride ``doc_stride``) with offsets, as run_squad/run_qa build them."""
     return tokenizer(
         truncate_questions(tokenizer, questions, max_query_length),
@@ -189,11 +204,20 @@ def predict_answers(
     """The best answer span of each question in its context (the highest start + end logit over windows)."""
     import numpy as np
 
-    enc = qa_features(tokenizer, questions, contexts, max_length=max_length, doc_stride=doc_stride,
-                      max_query_length=max_query_length)
+    enc = qa_features(
+        tokenizer, questions, contexts, max_length=max_length, doc_stride=doc_stride, max_query_length=max_query_length
+    )
     inputs = {k: enc[k] for k in enc if k not in ("offset_mapping", "overflow_to_sample_mapping")}
-    out = forward_sorted(model, inputs, runtime, outputs=("start_logits", "end_logits"),
-                         pad_id=tokenizer.pad_token_id or 0, batch_size=batch_size, per_token=True, desc=desc)
+    out = forward_sorted(
+        model,
+        inputs,
+        runtime,
+        outputs=("start_logits", "end_logits"),
+        pad_id=tokenizer.pad_token_id or 0,
+        batch_size=batch_size,
+        per_token=True,
+        desc=desc,
+    )
     best: list[tuple[float, str]] = [(-np.inf, "")] * len(questions)
     for f, example in enumerate(enc["overflow_to_sample_mapping"]):
         sequence_ids = enc.sequence_ids(f)
@@ -212,4 +236,3 @@ def predict_answers(
                 if score > best[example][0]:
                     best[example] = (score, context[offsets[s][0] : offsets[e][1]])
     return [text for _, text in best]
-

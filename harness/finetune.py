@@ -45,8 +45,19 @@ LOG = "trainings.jsonl"
 AGGREGATES = ("median", "mean", "single")
 #: recipe keys that describe it for people; they do not change the fine-tuned model
 INFO_KEYS = ("description", "script", "source", "assumed", "dataset", "text_field")
-TRAIN_KEYS = ("max_length", "batch_size", "learning_rate", "epochs", "warmup_ratio", "warmup_steps",
-              "weight_decay", "truncation", "doc_stride", "max_query_length", "max_answer_length")
+TRAIN_KEYS = (
+    "max_length",
+    "batch_size",
+    "learning_rate",
+    "epochs",
+    "warmup_ratio",
+    "warmup_steps",
+    "weight_decay",
+    "truncation",
+    "doc_stride",
+    "max_query_length",
+    "max_answer_length",
+)
 #: keys of distillation fine-tuning (a teacher's soft targets): described, not implemented here
 DISTILL_KEYS = ("teacher", "teacher_task", "temperature", "alpha_ce", "alpha_squad")
 RECIPE_KEYS = (*INFO_KEYS, *TRAIN_KEYS, *DISTILL_KEYS, "seeds", "aggregate", "overrides", "base")
@@ -84,8 +95,10 @@ class Recipe:
 
     def describe(self) -> str:
         seeds = ", ".join(str(s) for s in self.seeds)
-        return f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, {self.epochs:g} epochs, " \
-               f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate})"
+        return (
+            f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, {self.epochs:g} epochs, "
+            f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate})"
+        )
 
 
 def _merged(tables: Mapping[str, Mapping[str, Any]], name: str, trail: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -117,8 +130,10 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
     if table.get("dataset", task.name) != task.name:
         raise MeasurementError(f"{where} is for dataset {table['dataset']!r}, not {task.name!r}")
     if "text_field" in table and table["text_field"] not in task.text_fields:
-        raise MeasurementError(f"{where}: text_field {table['text_field']!r} is not a column of {task.name} "
-                               f"({', '.join(task.text_fields)})")
+        raise MeasurementError(
+            f"{where}: text_field {table['text_field']!r} is not a column of {task.name} "
+            f"({', '.join(task.text_fields)})"
+        )
     missing = [k for k in ("max_length", "batch_size", "learning_rate", "epochs") if k not in table]
     if missing:
         raise MeasurementError(f"{where}: missing {', '.join(missing)} (needed to fine-tune on {task.name})")
@@ -127,8 +142,9 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         raise MeasurementError(f"{where}: seeds must be a non-empty array of integers, e.g. seeds = [42, 43, 44]")
     aggregate = table.get("aggregate", "single" if len(seeds) == 1 else "median")
     if aggregate not in AGGREGATES or (aggregate == "single" and len(seeds) != 1):
-        raise MeasurementError(f"{where}: aggregate {aggregate!r}: expected median or mean over several seeds, "
-                               "or single with one seed")
+        raise MeasurementError(
+            f"{where}: aggregate {aggregate!r}: expected median or mean over several seeds, or single with one seed"
+        )
     if "warmup_ratio" in table and "warmup_steps" in table:
         raise MeasurementError(f"{where}: give warmup_ratio or warmup_steps, not both")
     warmup = float(table.get("warmup_ratio", 0.0))
@@ -137,8 +153,10 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
     if "warmup_steps" in table:
         warmup = int(table["warmup_steps"])
     if table.get("truncation", "head") != "head":
-        raise MeasurementError(f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
-                               "keep the first max_length tokens)")
+        raise MeasurementError(
+            f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
+            "keep the first max_length tokens)"
+        )
     return Recipe(
         name=name,
         task=task.name,
@@ -179,8 +197,10 @@ def resolve_device(requested: str) -> str:
     import torch
 
     if not torch.cuda.is_available():
-        raise NotRunError(f"device {requested!r} was asked for but no CUDA device is visible",
-                          "run on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --claims-device cpu")
+        raise NotRunError(
+            f"device {requested!r} was asked for but no CUDA device is visible",
+            "run on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --claims-device cpu",
+        )
     if distributed()[1] > 1:
         return f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
     if requested.startswith("cuda:"):
@@ -189,11 +209,16 @@ def resolve_device(requested: str) -> str:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
         index = int(worker) if worker.isdigit() else 0
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    ids = visible.split(",") if visible and not torch.cuda.is_initialized() else \
-        [str(i) for i in range(torch.cuda.device_count())]
+    ids = (
+        visible.split(",")
+        if visible and not torch.cuda.is_initialized()
+        else [str(i) for i in range(torch.cuda.device_count())]
+    )
     if requested.startswith("cuda:") and index >= len(ids):
-        raise NotRunError(f"device {requested!r} was asked for but {len(ids)} CUDA device(s) are visible",
-                          f"pass --claims-device cuda:0 ... cuda:{len(ids) - 1}, or cuda")
+        raise NotRunError(
+            f"device {requested!r} was asked for but {len(ids)} CUDA device(s) are visible",
+            f"pass --claims-device cuda:0 ... cuda:{len(ids) - 1}, or cuda",
+        )
     if not torch.cuda.is_initialized():
         os.environ["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
         return "cuda:0"
@@ -206,8 +231,11 @@ def resolve_device(requested: str) -> str:
 def checkpoint_digest(path: Path) -> str:
     """SHA-256 over the files that determine a checkpoint (config, weights, tokenizer files)."""
     h = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in CHECKPOINT_SUFFIXES
-                   and not p.name.startswith(".") and p.name != MANIFEST)
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix in CHECKPOINT_SUFFIXES and not p.name.startswith(".") and p.name != MANIFEST
+    )
     if not files:
         raise MeasurementError(f"{path} holds no checkpoint files (config.json, *.safetensors ...)")
     for file in files:
@@ -271,8 +299,10 @@ def _cache_error(exc: OSError, what: str, where: Path) -> MeasurementError:
         hint = f"make {where} writable or point --claims-cache-dir (CLAIMS_CACHE_DIR) at a writable directory"
     else:
         hint = f"check {where} and its disk"
-    return MeasurementError(f"{what} failed: {exc.strerror or exc} ({type(exc).__name__}: {exc}); {hint}. "
-                            "Nothing was cached, so no result rests on a partial model")
+    return MeasurementError(
+        f"{what} failed: {exc.strerror or exc} ({type(exc).__name__}: {exc}); {hint}. "
+        "Nothing was cached, so no result rests on a partial model"
+    )
 
 
 def verify(path: Path) -> Mapping[str, Any]:
@@ -290,11 +320,15 @@ def verify(path: Path) -> Mapping[str, Any]:
         try:
             size = file.stat().st_size
             if size != expected["bytes"]:
-                raise MeasurementError(f"the cached fine-tuned model {path} is damaged: {name} has {size} bytes, its "
-                                       f"manifest says {expected['bytes']}; {remedy}")
+                raise MeasurementError(
+                    f"the cached fine-tuned model {path} is damaged: {name} has {size} bytes, its "
+                    f"manifest says {expected['bytes']}; {remedy}"
+                )
             if _file_sha256(file) != expected["sha256"]:
-                raise MeasurementError(f"the cached fine-tuned model {path} is damaged: {name} does not match the "
-                                       f"SHA-256 in its manifest; {remedy}")
+                raise MeasurementError(
+                    f"the cached fine-tuned model {path} is damaged: {name} does not match the "
+                    f"SHA-256 in its manifest; {remedy}"
+                )
         except OSError as exc:
             raise MeasurementError(f"the cached fine-tuned model {path} is damaged: {name}: {exc}; {remedy}") from None
     return manifest
@@ -304,8 +338,13 @@ def _manifest(path: Path, inputs: Mapping[str, Any], metrics: Mapping[str, Any],
     files = {
         p.name: {"bytes": p.stat().st_size, "sha256": _file_sha256(p)} for p in sorted(path.iterdir()) if p.is_file()
     }
-    return {"inputs": dict(inputs), "files": files, "train_metrics": dict(metrics), "seconds": seconds,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return {
+        "inputs": dict(inputs),
+        "files": files,
+        "train_metrics": dict(metrics),
+        "seconds": seconds,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def fine_tuned(
@@ -359,8 +398,17 @@ def fine_tuned(
         lock.release()
 
 
-def _build(root: Path, name: str, path: Path, inputs: Mapping[str, Any], base_dir: Path, train: TaskData,
-           recipe: Recipe, seed: int, runtime: Runtime) -> Entry:
+def _build(
+    root: Path,
+    name: str,
+    path: Path,
+    inputs: Mapping[str, Any],
+    base_dir: Path,
+    train: TaskData,
+    recipe: Recipe,
+    seed: int,
+    runtime: Runtime,
+) -> Entry:
     """Train into a temporary directory, write the manifest last, rename into place (holding the lock)."""
     for stale in root.glob(f".tmp-{name}-*"):  # left by a killed run: the lock says nobody else is using it
         shutil.rmtree(stale, ignore_errors=True)
@@ -383,8 +431,17 @@ def _build(root: Path, name: str, path: Path, inputs: Mapping[str, Any], base_di
             shutil.rmtree(tmp, ignore_errors=True)
     try:
         with (root / LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"entry": name, "seconds": round(seconds, 3), "pid": os.getpid(),
-                                  "worker": os.environ.get("PYTEST_XDIST_WORKER", "")}) + "\n")
+            log.write(
+                json.dumps(
+                    {
+                        "entry": name,
+                        "seconds": round(seconds, 3),
+                        "pid": os.getpid(),
+                        "worker": os.environ.get("PYTEST_XDIST_WORKER", ""),
+                    }
+                )
+                + "\n"
+            )
     except OSError as exc:  # the entry is complete; only the log of trainings misses a line
         warnings.warn(f"could not log the training of {name} in {root / LOG}: {exc}", stacklevel=2)
     if distributed()[1] > 1:
@@ -406,8 +463,11 @@ def model_class(task: Task) -> Any:
     """The transformers Auto class with the head a task needs."""
     import transformers
 
-    return transformers.AutoModelForQuestionAnswering if task.kind == "squad" \
+    return (
+        transformers.AutoModelForQuestionAnswering
+        if task.kind == "squad"
         else transformers.AutoModelForSequenceClassification
+    )
 
 
 def load_for_task(path: Path, task: Task, **kwargs: Any) -> Any:
@@ -415,8 +475,10 @@ def load_for_task(path: Path, task: Task, **kwargs: Any) -> Any:
     try:
         return model_class(task).from_pretrained(str(path), local_files_only=True, **kwargs)
     except (OSError, ValueError, RuntimeError) as exc:
-        raise MeasurementError(f"the checkpoint at {path} cannot be loaded: {str(exc).splitlines()[0]}; "
-                               "check that its files are complete (re-download or re-copy it)") from None
+        raise MeasurementError(
+            f"the checkpoint at {path} cannot be loaded: {str(exc).splitlines()[0]}; "
+            "check that its files are complete (re-download or re-copy it)"
+        ) from None
 
 
 def load_tokenizer(*paths: Path) -> Any:
@@ -436,13 +498,20 @@ def _features(train: TaskData, tokenizer: Any, recipe: Recipe) -> Any:
     """Tokenized training examples (and answer spans for SQuAD) for Trainer."""
     task = train.task
     if task.kind == "squad":
-        return train.dataset.map(lambda batch: _qa_train_features(batch, tokenizer, recipe), batched=True,
-                                 remove_columns=train.dataset.column_names, keep_in_memory=True,
-                                 desc="tokenizing")
+        return train.dataset.map(
+            lambda batch: _qa_train_features(batch, tokenizer, recipe),
+            batched=True,
+            remove_columns=train.dataset.column_names,
+            keep_in_memory=True,
+            desc="tokenizing",
+        )
     fields = task.text_fields
     return train.dataset.map(
         lambda batch: tokenizer(*(batch[f] for f in fields), truncation=True, max_length=recipe.max_length),
-        batched=True, remove_columns=list(fields), keep_in_memory=True, desc="tokenizing",
+        batched=True,
+        remove_columns=list(fields),
+        keep_in_memory=True,
+        desc="tokenizing",
     )
 
 
@@ -450,8 +519,14 @@ def _qa_train_features(batch: Mapping[str, list[Any]], tokenizer: Any, recipe: R
     """Windows over each context with the answer's token span (the class token when it is not inside)."""
     from harness.evaluation import qa_features
 
-    enc = qa_features(tokenizer, batch["question"], batch["context"], max_length=recipe.max_length,
-                      doc_stride=recipe.doc_stride, max_query_length=recipe.max_query_length)
+    enc = qa_features(
+        tokenizer,
+        batch["question"],
+        batch["context"],
+        max_length=recipe.max_length,
+        doc_stride=recipe.doc_stride,
+        max_query_length=recipe.max_query_length,
+    )
     starts, ends = [], []
     for i, offsets in enumerate(enc["offset_mapping"]):
         ids = enc["input_ids"][i]
@@ -482,8 +557,9 @@ def _qa_train_features(batch: Mapping[str, list[Any]], tokenizer: Any, recipe: R
     return {**out, "start_positions": starts, "end_positions": ends}
 
 
-def _train(base_dir: Path, train: TaskData, recipe: Recipe, seed: int, runtime: Runtime,
-           out: Path | None) -> dict[str, Any]:
+def _train(
+    base_dir: Path, train: TaskData, recipe: Recipe, seed: int, runtime: Runtime, out: Path | None
+) -> dict[str, Any]:
     """Fine-tune ``base_dir`` and save model and tokenizer into ``out`` (None: a rank that does not write)."""
     import transformers
     from transformers import Trainer, TrainingArguments
@@ -491,16 +567,21 @@ def _train(base_dir: Path, train: TaskData, recipe: Recipe, seed: int, runtime: 
     task = train.task
     world = distributed()[1]
     if recipe.batch_size % world:
-        raise MeasurementError(f"recipe {recipe.name}: batch size {recipe.batch_size} is not divisible by the "
-                               f"{world} processes; run with a number of GPUs that divides it")
+        raise MeasurementError(
+            f"recipe {recipe.name}: batch size {recipe.batch_size} is not divisible by the "
+            f"{world} processes; run with a number of GPUs that divides it"
+        )
     transformers.set_seed(seed)  # before the head is initialised, as run_glue does
     tokenizer = load_tokenizer(base_dir)
     extra: dict[str, Any] = {}
     if task.kind == "regression":
         extra = {"num_labels": 1, "problem_type": "regression"}
     elif task.kind == "classification":
-        extra = {"num_labels": task.num_labels, "id2label": dict(enumerate(task.labels)),
-                 "label2id": {label: i for i, label in enumerate(task.labels)}}
+        extra = {
+            "num_labels": task.num_labels,
+            "id2label": dict(enumerate(task.labels)),
+            "label2id": {label: i for i, label in enumerate(task.labels)},
+        }
     model = load_for_task(base_dir, task, **extra)
     features = _features(train, tokenizer, recipe)
     cuda = runtime.device.startswith("cuda")

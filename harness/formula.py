@@ -156,8 +156,8 @@ class Formula:
         dotted = _dotted_name(node)
         if dotted is not None:
             names.append(dotted)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
-            node.value, bool
+        elif (
+            isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         ):
             if not math.isfinite(node.value):
                 raise FormulaError(f"the number {node.value!r} is not finite")
@@ -168,9 +168,7 @@ class Formula:
             cls._check(node.operand, names, depth + 1)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             if node.func.id not in FUNCTIONS:
-                raise FormulaError(
-                    f"unknown function {node.func.id!r}; the functions are {', '.join(FUNCTIONS)}"
-                )
+                raise FormulaError(f"unknown function {node.func.id!r}; the functions are {', '.join(FUNCTIONS)}")
             if node.func.id == "abs" and len(node.args) != 1:
                 raise FormulaError("abs() takes exactly one argument")
             if not node.args:
@@ -181,8 +179,7 @@ class Formula:
             shown = ast.unparse(node)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
             raise FormulaError(
-                f"{shown!r} is not allowed: use numbers, claim ids, + - * /, parentheses "
-                f"and {', '.join(FUNCTIONS)}"
+                f"{shown!r} is not allowed: use numbers, claim ids, + - * /, parentheses and {', '.join(FUNCTIONS)}"
             )
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
@@ -194,6 +191,7 @@ class Formula:
         if dotted is not None:
             return values[dotted]
         if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # checked by parse()
             return float(node.value)
         if isinstance(node, ast.BinOp):
             return _BINOPS[type(node.op)](self._eval(node.left, values), self._eval(node.right, values))

@@ -141,8 +141,7 @@ class Context:
             replicates = None
             if any(m.replicates is not None for m in parts.values()):
                 reps = {
-                    n: to_base(m.replicates, m.unit) if m.replicates is not None else base[n]
-                    for n, m in parts.items()
+                    n: to_base(m.replicates, m.unit) if m.replicates is not None else base[n] for n, m in parts.items()
                 }
                 replicates = np.asarray(claim.formula.evaluate(reps), dtype=float)
                 replicates = from_base(replicates, claim.unit)

@@ -80,5 +80,9 @@ def build_model(spec: ModelSpec, config: dict[str, Any], device: str = "meta", d
 
     cfg = build_config(config)
     with torch.device(device):
-        model = auto_class(spec.auto_class).from_config(cfg, dtype=dtype) if dtype else auto_class(spec.auto_class).from_config(cfg)
+        model = (
+            auto_class(spec.auto_class).from_config(cfg, dtype=dtype)
+            if dtype
+            else auto_class(spec.auto_class).from_config(cfg)
+        )
     return model.eval()

@@ -40,29 +40,69 @@ ENV = {"models_dir": "CLAIMS_MODELS_DIR", "data_dir": "CLAIMS_DATA_DIR", "cache_
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("claims", "paper claims (reproducibility harness)")
-    group.addoption("--claims-strict", action="store_true", default=False,
-                    help="make INCONCLUSIVE claims fail (for strict CI); by default they xfail.")
-    group.addoption("--claims-out", default=None, metavar="DIR",
-                    help=f"where results.json and report.html are written (default: <rootdir>/{DEFAULT_OUT}).")
-    group.addoption("--claims-models-dir", default=None, metavar="DIR",
-                    help=f"local checkpoints, as DIR/<hub id> or DIR/<model name> (env {ENV['models_dir']}).")
-    group.addoption("--claims-data-dir", default=None, metavar="DIR",
-                    help=f"local data sets, e.g. DIR/glue/<TASK>/dev.tsv (env {ENV['data_dir']}).")
-    group.addoption("--claims-cache-dir", default=None, metavar="DIR",
-                    help=f"cache of fine-tuned models and runs (env {ENV['cache_dir']}; default <rootdir>/.claims-cache).")
-    group.addoption("--claims-device", default="cpu", metavar="DEVICE",
-                    help="device for task evaluation, fine-tuning and speed claims: cpu or cuda[:N] (default cpu).")
-    group.addoption("--claims-speed-profile", default="quick", metavar="NAME",
-                    help="speed-claim profile: quick (everyday) or full (the paper's full pass).")
-    group.addoption("--claims-data-source", default=None, choices=DATA_SOURCES,
-                    help="task data: local files under --claims-data-dir, the hub dataset id (datasets cache when "
-                         "offline), or auto: local when there, else hub (env CLAIMS_DATA_SOURCE; default auto).")
-    group.addoption("--claims-task-evidence", default=None, choices=TASK_EVIDENCE,
-                    help="task scores: evaluate a published fine-tuned checkpoint, fine-tune the base checkpoint "
-                         "with the claim's recipe, or auto: published when found, else fine-tune "
-                         "(env CLAIMS_TASK_EVIDENCE; default auto).")
-    parser.addini("claims_dirs", type="args", default=[DEFAULT_DIR],
-                  help="directories (relative to rootdir) whose *.toml files are claims files.")
+    group.addoption(
+        "--claims-strict",
+        action="store_true",
+        default=False,
+        help="make INCONCLUSIVE claims fail (for strict CI); by default they xfail.",
+    )
+    group.addoption(
+        "--claims-out",
+        default=None,
+        metavar="DIR",
+        help=f"where results.json and report.html are written (default: <rootdir>/{DEFAULT_OUT}).",
+    )
+    group.addoption(
+        "--claims-models-dir",
+        default=None,
+        metavar="DIR",
+        help=f"local checkpoints, as DIR/<hub id> or DIR/<model name> (env {ENV['models_dir']}).",
+    )
+    group.addoption(
+        "--claims-data-dir",
+        default=None,
+        metavar="DIR",
+        help=f"local data sets, e.g. DIR/glue/<TASK>/dev.tsv (env {ENV['data_dir']}).",
+    )
+    group.addoption(
+        "--claims-cache-dir",
+        default=None,
+        metavar="DIR",
+        help=f"cache of fine-tuned models and runs (env {ENV['cache_dir']}; default <rootdir>/.claims-cache).",
+    )
+    group.addoption(
+        "--claims-device",
+        default="cpu",
+        metavar="DEVICE",
+        help="device for task evaluation, fine-tuning and speed claims: cpu or cuda[:N] (default cpu).",
+    )
+    group.addoption(
+        "--claims-speed-profile",
+        default="quick",
+        metavar="NAME",
+        help="speed-claim profile: quick (everyday) or full (the paper's full pass).",
+    )
+    group.addoption(
+        "--claims-data-source",
+        default=None,
+        choices=DATA_SOURCES,
+        help="task data: local files under --claims-data-dir, the hub dataset id (datasets cache when "
+        "offline), or auto: local when there, else hub (env CLAIMS_DATA_SOURCE; default auto).",
+    )
+    group.addoption(
+        "--claims-task-evidence",
+        default=None,
+        choices=TASK_EVIDENCE,
+        help="task scores: evaluate a published fine-tuned checkpoint, fine-tune the base checkpoint "
+        "with the claim's recipe, or auto: published when found, else fine-tune "
+        "(env CLAIMS_TASK_EVIDENCE; default auto).",
+    )
+    parser.addini(
+        "claims_dirs",
+        type="args",
+        default=[DEFAULT_DIR],
+        help="directories (relative to rootdir) whose *.toml files are claims files.",
+    )
 
 
 DEFAULT_DIR = "claims"
@@ -140,8 +180,16 @@ class ClaimsSession:
     def reproduce(self, nodeid: str) -> str:
         """The exact command that reruns one claim with this run's harness options."""
         args = ["pytest", nodeid]
-        for option in ("claims_models_dir", "claims_data_dir", "claims_cache_dir", "claims_device",
-                       "claims_speed_profile", "claims_data_source", "claims_task_evidence", "claims_strict"):
+        for option in (
+            "claims_models_dir",
+            "claims_data_dir",
+            "claims_cache_dir",
+            "claims_device",
+            "claims_speed_profile",
+            "claims_data_source",
+            "claims_task_evidence",
+            "claims_strict",
+        ):
             value = self.config.getoption(option)
             default = {"claims_device": "cpu", "claims_speed_profile": "quick"}.get(option)
             if value and value != default:
@@ -155,7 +203,7 @@ class ClaimsSession:
             return
         for name, value in report.user_properties:
             if name == "claim_result":
-                self.results.append(ClaimResult.from_dict(json.loads(value)))
+                self.results.append(ClaimResult.from_dict(json.loads(str(value))))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput") or not self.results:
@@ -188,6 +236,12 @@ class ClaimsSession:
         if written is not None:
             terminalreporter.write_line(f"claims results: {written}")
             terminalreporter.write_line(f"claims report: {self.report}")
+
+
+def _session_state(config: pytest.Config) -> ClaimsSession:
+    state = config.pluginmanager.get_plugin("claims-session")
+    assert isinstance(state, ClaimsSession), "the claims plugin was not configured"
+    return state
 
 
 def _is_claims_file(config: pytest.Config, file_path: Path) -> bool:
@@ -229,9 +283,9 @@ class ClaimsFileNode(pytest.File):
         claims_file = load(self.path)
         claims_file = _with_path(claims_file, shown)
         for record in claims_file.invalid:
-            item = InvalidClaimItem.from_parent(self, name=record.name, record=record)
-            item.add_marker("claims")
-            yield item
+            invalid = InvalidClaimItem.from_parent(self, name=record.name, record=record)
+            invalid.add_marker("claims")
+            yield invalid
         for claim in claims_file.claims:
             item = ClaimItem.from_parent(self, name=claim.id, claim=claim, claims_file=claims_file)
             item.add_marker("claims")
@@ -273,15 +327,22 @@ class InvalidClaimItem(pytest.Item):
     def runtest(self) -> None:
         err = self.record.error
         result = ClaimResult(
-            id=err.claim_id or self.name, nodeid=self.nodeid, verdict="ERROR", reason=str(err), unit="",
-            claimed=None, band=None, tolerance={}, claims_file=err.path,
-            reproduce=self.session.config.pluginmanager.get_plugin("claims-session").reproduce(self.nodeid),
+            id=err.claim_id or self.name,
+            nodeid=self.nodeid,
+            verdict="ERROR",
+            reason=str(err),
+            unit="",
+            claimed=None,
+            band=None,
+            tolerance={},
+            claims_file=err.path,
+            reproduce=_session_state(self.config).reproduce(self.nodeid),
         )
         self.user_properties.append(("verdict", "ERROR"))
         self.user_properties.append(("claim_result", json.dumps(result.to_dict())))
         raise err
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         if isinstance(excinfo.value, ClaimError):
             return f"invalid claims record\n{excinfo.value}"
         return super().repr_failure(excinfo)
@@ -302,14 +363,21 @@ class ClaimItem(pytest.Item):
         from harness.engine import evaluate
         from harness.reporting import outcome_text
 
-        state: ClaimsSession = self.config.pluginmanager.get_plugin("claims-session")
+        state = _session_state(self.config)
         try:
             result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, state.reproduce(self.nodeid))
         except HarnessError as exc:
             self.user_properties.append(("verdict", "ERROR"))
             error = ClaimResult(
-                id=self.claim.id, nodeid=self.nodeid, verdict="ERROR", reason=str(exc), unit=self.claim.unit,
-                claimed=self.claim.value, band=None, tolerance={}, claims_file=self.claim.path,
+                id=self.claim.id,
+                nodeid=self.nodeid,
+                verdict="ERROR",
+                reason=str(exc),
+                unit=self.claim.unit,
+                claimed=self.claim.value,
+                band=None,
+                tolerance={},
+                claims_file=self.claim.path,
                 reproduce=state.reproduce(self.nodeid),
             )
             self.user_properties.append(("claim_result", json.dumps(error.to_dict())))
@@ -331,7 +399,7 @@ class ClaimItem(pytest.Item):
             pytest.xfail(text)
         pytest.skip(text)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         from harness.reporting import outcome_text
 
         if isinstance(excinfo.value, VerdictOutcome):

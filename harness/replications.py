@@ -22,12 +22,34 @@ from harness.units import UNITS
 
 SCHEMA_VERSION = 1
 TOP_LEVEL = ("schema_version", "report", "numbers", "quotes", "unchecked")
-REPORT_FIELDS = ("key", "title", "authors", "affiliation", "date", "date_note", "url", "document", "claims",
-                 "paper_version", "hardware", "note")
-NUMBER_FIELDS = ("id", "value", "unit", "precision", "quote", "location", "claim", "formula", "conditions",
-                 "assumed", "note")
-QUOTE_FIELDS = ("id", "quote", "location", "claim", "paper_formula", "value", "unit", "precision", "conditions",
-                "note")
+REPORT_FIELDS = (
+    "key",
+    "title",
+    "authors",
+    "affiliation",
+    "date",
+    "date_note",
+    "url",
+    "document",
+    "claims",
+    "paper_version",
+    "hardware",
+    "note",
+)
+NUMBER_FIELDS = (
+    "id",
+    "value",
+    "unit",
+    "precision",
+    "quote",
+    "location",
+    "claim",
+    "formula",
+    "conditions",
+    "assumed",
+    "note",
+)
+QUOTE_FIELDS = ("id", "quote", "location", "claim", "paper_formula", "value", "unit", "precision", "conditions", "note")
 UNCHECKED_FIELDS = ("quote", "location", "reason")
 
 
@@ -54,8 +76,12 @@ class _Table(_Fields):
         raw = self.table_of(field)
         for key, value in raw.items():
             if not isinstance(value, (str, int, float, bool)):
-                raise self.error(f"{field}.{key}", "a string, number or boolean", _describe(value),
-                                 "write each condition as one scalar value")
+                raise self.error(
+                    f"{field}.{key}",
+                    "a string, number or boolean",
+                    _describe(value),
+                    "write each condition as one scalar value",
+                )
         return dict(raw)
 
     def unit(self, field: str = "unit") -> str:
@@ -170,8 +196,12 @@ def _formula(t: _Table, field: str) -> Formula | None:
 def _record_id(t: _Table) -> str:
     rid = t.string("id")
     if not ID_PATTERN.match(rid):
-        raise t.error("id", "lowercase words of [a-z0-9_] joined by dots, e.g. 'params.base_model'", _describe(rid),
-                      "rename it (ids are used in formulas)")
+        raise t.error(
+            "id",
+            "lowercase words of [a-z0-9_] joined by dots, e.g. 'params.base_model'",
+            _describe(rid),
+            "rename it (ids are used in formulas)",
+        )
     return rid
 
 
@@ -187,14 +217,26 @@ def _parse_report(path: str, data: Mapping[str, Any]) -> Report:
     date = t.string("date", required=False)
     date_note = t.string("date_note", required=False)
     if not date and not date_note:
-        raise t.error("date", "the report's date, or a date_note saying that it is undated and what is known",
-                      "neither", 'add `date = "YYYY-MM-DD"` or `date_note = "undated; ..."`')
+        raise t.error(
+            "date",
+            "the report's date, or a date_note saying that it is undated and what is known",
+            "neither",
+            'add `date = "YYYY-MM-DD"` or `date_note = "undated; ..."`',
+        )
     hardware = t.conditions("hardware")
     return Report(
-        key=key, title=t.string("title"), authors=authors, claims=t.string("claims"), date=date,
-        date_note=date_note, affiliation=t.string("affiliation", required=False), url=t.string("url", required=False),
-        document=t.string("document", required=False), paper_version=t.string("paper_version", required=False),
-        hardware=hardware, note=t.string("note", required=False),
+        key=key,
+        title=t.string("title"),
+        authors=authors,
+        claims=t.string("claims"),
+        date=date,
+        date_note=date_note,
+        affiliation=t.string("affiliation", required=False),
+        url=t.string("url", required=False),
+        document=t.string("document", required=False),
+        paper_version=t.string("paper_version", required=False),
+        hardware=hardware,
+        note=t.string("note", required=False),
     )
 
 
@@ -206,13 +248,24 @@ def _parse_number(path: str, raw: Mapping[str, Any], index: int, hardware: Mappi
     assumed = t.strings("assumed")
     for key in assumed:
         if key not in conditions:
-            raise t.error("assumed", "keys of [numbers.conditions] (or of [report.hardware])", repr(key),
-                          f"add `{key} = ...` to the conditions or remove it from assumed."
-                          + did_you_mean(key, conditions))
+            raise t.error(
+                "assumed",
+                "keys of [numbers.conditions] (or of [report.hardware])",
+                repr(key),
+                f"add `{key} = ...` to the conditions or remove it from assumed." + did_you_mean(key, conditions),
+            )
     return ReportedNumber(
-        id=_record_id(t), value=t.number("value"), unit=t.unit(), precision=t.number("precision", positive=True),  # type: ignore[arg-type]
-        quote=t.string("quote"), location=t.string("location"), claim=t.string("claim", required=False) or None,
-        formula=_formula(t, "formula"), conditions=conditions, assumed=assumed, note=t.string("note", required=False),
+        id=_record_id(t),
+        value=t.number("value"),  # type: ignore[arg-type]
+        unit=t.unit(),
+        precision=t.number("precision", positive=True),  # type: ignore[arg-type]
+        quote=t.string("quote"),
+        location=t.string("location"),
+        claim=t.string("claim", required=False) or None,
+        formula=_formula(t, "formula"),
+        conditions=conditions,
+        assumed=assumed,
+        note=t.string("note", required=False),
     )
 
 
@@ -223,25 +276,47 @@ def _parse_quote(path: str, raw: Mapping[str, Any], index: int) -> PaperQuote:
     claim = t.string("claim", required=False) or None
     formula = _formula(t, "paper_formula")
     if claim is None and formula is None:
-        raise t.error("claim", "the paper's claim id the quote is about (or a paper_formula over claim ids)", "neither",
-                      'add `claim = "<claim id>"` or `paper_formula = "..."`')
+        raise t.error(
+            "claim",
+            "the paper's claim id the quote is about (or a paper_formula over claim ids)",
+            "neither",
+            'add `claim = "<claim id>"` or `paper_formula = "..."`',
+        )
     if claim is not None and formula is not None:
-        raise t.error("paper_formula", "either claim or paper_formula, not both", "both",
-                      "keep claim for a number the paper states, paper_formula for one derived from its numbers")
+        raise t.error(
+            "paper_formula",
+            "either claim or paper_formula, not both",
+            "both",
+            "keep claim for a number the paper states, paper_formula for one derived from its numbers",
+        )
     has_value = [k for k in ("value", "unit", "precision") if k in raw]
     if has_value and len(has_value) != 3:
-        raise t.error("value", "value, unit and precision together", f"only {', '.join(has_value)}",
-                      "give all three (precision: one unit in the last digit quoted)")
+        raise t.error(
+            "value",
+            "value, unit and precision together",
+            f"only {', '.join(has_value)}",
+            "give all three (precision: one unit in the last digit quoted)",
+        )
     conditions = t.conditions()
     if not has_value and not conditions:
-        raise t.error("value", "a quoted value (value, unit, precision) or quoted [quotes.conditions]", "neither",
-                      "say what the report attributes to the paper")
+        raise t.error(
+            "value",
+            "a quoted value (value, unit, precision) or quoted [quotes.conditions]",
+            "neither",
+            "say what the report attributes to the paper",
+        )
     if formula is not None and not has_value:
         raise t.error("value", "a quoted value for a paper_formula", "nothing", "add value, unit and precision")
     return PaperQuote(
-        id=_record_id(t), quote=t.string("quote"), location=t.string("location"), claim=claim, paper_formula=formula,
-        value=t.number("value", required=False), unit=t.unit() if has_value else None,
-        precision=t.number("precision", required=False, positive=True), conditions=conditions,
+        id=_record_id(t),
+        quote=t.string("quote"),
+        location=t.string("location"),
+        claim=claim,
+        paper_formula=formula,
+        value=t.number("value", required=False),
+        unit=t.unit() if has_value else None,
+        precision=t.number("precision", required=False, positive=True),
+        conditions=conditions,
         note=t.string("note", required=False),
     )
 
@@ -251,18 +326,30 @@ def _check_formulas(path: str, numbers: tuple[ReportedNumber, ...], items: Mappi
     for number in numbers:
         for name in number.formula.names if number.formula else ():
             if name not in items:
-                raise ReplicationError(path, number.id, "formula", "ids of numbers or quotes in this file",
-                                       f"the unknown id {name!r}", "correct the id." + did_you_mean(name, items))
+                raise ReplicationError(
+                    path,
+                    number.id,
+                    "formula",
+                    "ids of numbers or quotes in this file",
+                    f"the unknown id {name!r}",
+                    "correct the id." + did_you_mean(name, items),
+                )
             if getattr(items[name], "value", None) is None:
-                raise ReplicationError(path, number.id, "formula", "ids of records with a value",
-                                       f"{name!r}, which has no value", "give it value, unit and precision")
+                raise ReplicationError(
+                    path,
+                    number.id,
+                    "formula",
+                    "ids of records with a value",
+                    f"{name!r}, which has no value",
+                    "give it value, unit and precision",
+                )
     state: dict[str, int] = {}
 
     def visit(rid: str, trail: tuple[str, ...]) -> None:
         if state.get(rid) == 2:
             return
         if state.get(rid) == 1:
-            cycle = " -> ".join((*trail[trail.index(rid):], rid))
+            cycle = " -> ".join((*trail[trail.index(rid) :], rid))
             raise ReplicationError(path, rid, "formula", "formulas without cycles", f"the cycle {cycle}", "break it")
         state[rid] = 1
         formula = getattr(items[rid], "formula", None)
@@ -280,18 +367,24 @@ def load(path: str | Path) -> Replication:
     try:
         data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
     except OSError as exc:
-        raise ReplicationError(shown, None, None, "a readable file", f"{type(exc).__name__}: {exc.strerror or exc}",
-                               "check the path") from None
+        raise ReplicationError(
+            shown, None, None, "a readable file", f"{type(exc).__name__}: {exc.strerror or exc}", "check the path"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ReplicationError(shown, None, None, "UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}",
-                               "save the file as UTF-8") from None
+        raise ReplicationError(
+            shown, None, None, "UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}", "save the file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ReplicationError(shown, None, None, "valid TOML", f"a syntax error: {exc}", "correct the TOML") from None
     top = _Table(shown, None, data)
     top.check_keys(TOP_LEVEL)
     if data.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        raise top.error("schema_version", str(SCHEMA_VERSION), _describe(data["schema_version"]),
-                        f"write schema_version = {SCHEMA_VERSION}")
+        raise top.error(
+            "schema_version",
+            str(SCHEMA_VERSION),
+            _describe(data["schema_version"]),
+            f"write schema_version = {SCHEMA_VERSION}",
+        )
     report = _parse_report(shown, data)
 
     def records(name: str) -> list[Mapping[str, Any]]:
@@ -308,8 +401,14 @@ def load(path: str | Path) -> Replication:
     everything: tuple[ReportedNumber | PaperQuote, ...] = (*numbers, *quotes)
     for item in everything:
         if item.id in items:
-            raise ReplicationError(shown, item.id, "id", "an id used once in the file", "a duplicate id",
-                                   "give each number and quote its own id")
+            raise ReplicationError(
+                shown,
+                item.id,
+                "id",
+                "an id used once in the file",
+                "a duplicate id",
+                "give each number and quote its own id",
+            )
         items[item.id] = item
     _check_formulas(shown, numbers, items)
     unchecked = []

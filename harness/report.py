@@ -168,16 +168,28 @@ def chart(group: str, entries: Sequence[tuple[str, ClaimResult]]) -> Chart:
         interval = _pair(r.interval)
         clipped = "left" if pos < -span else "right" if pos > span else ""
         text = f"{fmt_value(measured, r.unit)} vs {fmt_value(claimed)} ({pos:+.2f} w)"
-        rows.append(ChartRow(
-            label=label, anchor=anchor(r.nodeid), verdict=r.verdict, y=TOP + i * ROW_H + ROW_H / 2,
-            band=(_x((lo - claimed) / width, span), _x((hi - claimed) / width, span)),
-            claimed_x=_x(0.0, span), measured_x=_x(pos, span),
-            interval=None if interval is None else (_x((interval[0] - claimed) / width, span),
-                                                    _x((interval[1] - claimed) / width, span)),
-            clipped=clipped, text=text, smoke=r.smoke,
-        ))
-    ticks = tuple((_x(float(t), span), "claimed" if t == 0 else f"{t:+d} w") for t in range(-span, span + 1)
-                  if span <= 4 or t % 2 == 0)
+        rows.append(
+            ChartRow(
+                label=label,
+                anchor=anchor(r.nodeid),
+                verdict=r.verdict,
+                y=TOP + i * ROW_H + ROW_H / 2,
+                band=(_x((lo - claimed) / width, span), _x((hi - claimed) / width, span)),
+                claimed_x=_x(0.0, span),
+                measured_x=_x(pos, span),
+                interval=None
+                if interval is None
+                else (_x((interval[0] - claimed) / width, span), _x((interval[1] - claimed) / width, span)),
+                clipped=clipped,
+                text=text,
+                smoke=r.smoke,
+            )
+        )
+    ticks = tuple(
+        (_x(float(t), span), "claimed" if t == 0 else f"{t:+d} w")
+        for t in range(-span, span + 1)
+        if span <= 4 or t % 2 == 0
+    )
     return Chart(group, span, tuple(rows), ticks, TOP + len(rows) * ROW_H + 10, tuple(unmeasured))
 
 
@@ -201,10 +213,14 @@ def _environment(env: Mapping[str, Any] | None) -> str:
     if not env:
         return "not recorded"
     versions = env.get("versions") or {}
-    parts = [env.get("cpu_model"), f"{env.get('cpu_count')} CPUs" if env.get("cpu_count") else None,
-             f"torch threads {env['torch_threads']}" if env.get("torch_threads") else None,
-             f"GPU {env['gpu']}" if env.get("gpu") else None, f"Python {env.get('python')}",
-             ", ".join(f"{k} {v}" for k, v in versions.items() if v)]
+    parts = [
+        env.get("cpu_model"),
+        f"{env.get('cpu_count')} CPUs" if env.get("cpu_count") else None,
+        f"torch threads {env['torch_threads']}" if env.get("torch_threads") else None,
+        f"GPU {env['gpu']}" if env.get("gpu") else None,
+        f"Python {env.get('python')}",
+        ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+    ]
     return "; ".join(str(p) for p in parts if p)
 
 
@@ -222,9 +238,23 @@ def _env() -> Any:
     env.filters["interval"] = lambda x: "" if x is None else f"[{fmt_value(_num(x[0]))}, {fmt_value(_num(x[1]))}]"
     env.filters["widths"] = lambda x: "-" if x is None else f"{x:+.2f}"
     env.filters["pretty"] = lambda x: json.dumps(x, indent=1, ensure_ascii=False, default=str)
-    env.globals.update(ORDER=ORDER, anchor=anchor, width=tolerance_width, deviation_widths=deviation_widths,
-                       CHART_WIDTH=CHART_WIDTH, PLOT_X=PLOT_X, PLOT_W=PLOT_W, TEXT_X=TEXT_X, LABEL_X=LABEL_X,
-                       ROW_H=ROW_H, TOP=TOP, isinstance=isinstance, Mapping=Mapping, list=list, tuple=tuple)
+    env.globals.update(
+        ORDER=ORDER,
+        anchor=anchor,
+        width=tolerance_width,
+        deviation_widths=deviation_widths,
+        CHART_WIDTH=CHART_WIDTH,
+        PLOT_X=PLOT_X,
+        PLOT_W=PLOT_W,
+        TEXT_X=TEXT_X,
+        LABEL_X=LABEL_X,
+        ROW_H=ROW_H,
+        TOP=TOP,
+        isinstance=isinstance,
+        Mapping=Mapping,
+        list=list,
+        tuple=tuple,
+    )
     return env
 
 
@@ -233,19 +263,23 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
     results = [ClaimResult.from_dict(r) for r in data["results"]]
     counts = {k: n for k, n in summary(results).items()}
     deviations = sorted((r for r in results if r.verdict != "REPRODUCED"), key=severity_key)
-    return _env().get_template("report.html.j2").render(
-        title="Claims report",
-        results_path=results_path,
-        command=data.get("command", ""),
-        environment=data.get("environment") or {},
-        environment_line=_environment(data.get("environment")),
-        claims_files=data.get("claims_files") or {},
-        counts=counts,
-        total=len(results),
-        deviations=deviations,
-        charts=charts([(r.id, r) for r in results]),
-        results=sorted(results, key=lambda r: r.nodeid),
-        smoke=sum(1 for r in results if r.smoke),
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            title="Claims report",
+            results_path=results_path,
+            command=data.get("command", ""),
+            environment=data.get("environment") or {},
+            environment_line=_environment(data.get("environment")),
+            claims_files=data.get("claims_files") or {},
+            counts=counts,
+            total=len(results),
+            deviations=deviations,
+            charts=charts([(r.id, r) for r in results]),
+            results=sorted(results, key=lambda r: r.nodeid),
+            smoke=sum(1 for r in results if r.smoke),
+        )
     )
 
 
@@ -263,15 +297,19 @@ def render_audit(audit: Audit) -> str:
 
     rows = sorted(audit.rows, key=lambda row: severity_key(row.result))
     status_counts = {s: sum(1 for c in audit.checks if c.status == s) for s in STATUS_ORDER}
-    return _env().get_template("audit.html.j2").render(
-        title=f"Audit: {audit.replication.report.title}",
-        audit=audit,
-        report=audit.replication.report,
-        rows=rows,
-        counts=audit.verdict_counts(),
-        status_counts={s: n for s, n in status_counts.items() if n},
-        findings=sorted(audit.findings, key=lambda c: STATUS_ORDER.index(c.status)),
-        charts=charts([(f"{row.result.id} [{row.number or 'derived'}]", row.result) for row in audit.rows]),
-        arithmetic=sorted(audit.arithmetic, key=lambda c: STATUS_ORDER.index(c.status)),
-        quotes=sorted(audit.quotes, key=lambda c: STATUS_ORDER.index(c.status)),
+    return (
+        _env()
+        .get_template("audit.html.j2")
+        .render(
+            title=f"Audit: {audit.replication.report.title}",
+            audit=audit,
+            report=audit.replication.report,
+            rows=rows,
+            counts=audit.verdict_counts(),
+            status_counts={s: n for s, n in status_counts.items() if n},
+            findings=sorted(audit.findings, key=lambda c: STATUS_ORDER.index(c.status)),
+            charts=charts([(f"{row.result.id} [{row.number or 'derived'}]", row.result) for row in audit.rows]),
+            arithmetic=sorted(audit.arithmetic, key=lambda c: STATUS_ORDER.index(c.status)),
+            quotes=sorted(audit.quotes, key=lambda c: STATUS_ORDER.index(c.status)),
+        )
     )

@@ -37,7 +37,7 @@ def outcome_text(result: ClaimResult) -> str:
     if result.remedy:
         lines.append(f"  to run it: {result.remedy}")
     if p:
-        lines.append(f"  source: {p.get('source')} {p.get('version')}, {p.get('location')}: \"{p.get('quote')}\"")
+        lines.append(f'  source: {p.get("source")} {p.get("version")}, {p.get("location")}: "{p.get("quote")}"')
     lines.append(f"  rerun: {result.reproduce}")
     return "\n".join(lines)
 
@@ -54,7 +54,7 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
             if p:
                 quote = str(p.get("quote", ""))
                 quote = quote if len(quote) <= 100 else quote[:97] + "..."
-                out.append(f"{'':<16}{p.get('source')} {p.get('version')}, {p.get('location')}: \"{quote}\"")
+                out.append(f'{"":<16}{p.get("source")} {p.get("version")}, {p.get("location")}: "{quote}"')
             out.append(f"{'':<16}why: {r.reason}")
             if r.remedy:
                 out.append(f"{'':<16}to run it: {r.remedy}")

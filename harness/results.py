@@ -91,8 +91,13 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_results(path: Path, results: Sequence[ClaimResult], environment: Mapping[str, Any],
-                  claims_files: Mapping[str, Any], command: str) -> None:
+def write_results(
+    path: Path,
+    results: Sequence[ClaimResult],
+    environment: Mapping[str, Any],
+    claims_files: Mapping[str, Any],
+    command: str,
+) -> None:
     """Write the results file (JSON) of one run."""
     payload = {
         "schema": RESULTS_SCHEMA,
@@ -112,7 +117,9 @@ def read_results(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable results file ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != RESULTS_SCHEMA or "results" not in data:
-        raise ValueError(f"{path}: not a results file of schema {RESULTS_SCHEMA} (was it written by `pytest -m claims`?)")
+        raise ValueError(
+            f"{path}: not a results file of schema {RESULTS_SCHEMA} (was it written by `pytest -m claims`?)"
+        )
     return data
 
 

@@ -180,8 +180,11 @@ def paired_run(
     if not order:
         raise ValueError("a paired run needs at least one input")
     k_models = len(models)
-    rule = attrs.evolve(rule, min_inputs=min(rule.min_inputs, len(order)),
-                        floor_inputs=min(rule.floor_inputs, rule.min_inputs, len(order)))
+    rule = attrs.evolve(
+        rule,
+        min_inputs=min(rule.min_inputs, len(order)),
+        floor_inputs=min(rule.floor_inputs, rule.min_inputs, len(order)),
+    )
     pool = int(max(order)) + 1
     sums = np.zeros((k_models, pool))
     counts = np.zeros(pool, dtype=int)
@@ -271,8 +274,10 @@ def paired_run(
         warmup_seconds=warmup_seconds,
         timer_overhead_seconds=overhead,
         retimed_inputs=retimed,
-        retime_policy=(f"an input whose time ratio is more than {outlier_factor}x off the running median is timed "
-                       f"again (up to {retries} more times); each model keeps its fastest attempt"),
+        retime_policy=(
+            f"an input whose time ratio is more than {outlier_factor}x off the running median is timed "
+            f"again (up to {retries} more times); each model keeps its fastest attempt"
+        ),
         load_average=(load_before, _load_average()),
         rule=rule,
     )
@@ -307,8 +312,10 @@ class BenchmarkRecorder:
         if bs is None:
             return "not recorded: pytest-benchmark is not active (was it disabled with -p no:benchmark?)"
         if bs.disabled:
-            return ("not recorded: pytest-benchmark is disabled in this run (--benchmark-disable, or pytest-xdist "
-                    "workers, under which it turns itself off)")
+            return (
+                "not recorded: pytest-benchmark is disabled in this run (--benchmark-disable, or pytest-xdist "
+                "workers, under which it turns itself off)"
+            )
         if fullname in self._recorded:
             return f"recorded in pytest-benchmark as {fullname}"
         try:

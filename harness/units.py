@@ -6,7 +6,12 @@ has a dimension and a factor to its base unit, so that "418 MiB" and "438 MB" co
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import attrs
+
+#: a float, or a numpy array of bootstrap replicates: conversion is the same multiplication
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -35,14 +40,14 @@ UNITS: dict[str, Unit] = {
 }
 
 
-def to_base(value: float, unit: str) -> float:
+def to_base(value: T, unit: str) -> T:
     """Convert ``value`` in ``unit`` to the unit's base unit."""
-    return value * UNITS[unit].factor
+    return value * UNITS[unit].factor  # type: ignore[operator,return-value]
 
 
-def from_base(value: float, unit: str) -> float:
+def from_base(value: T, unit: str) -> T:
     """Convert a base-unit ``value`` into ``unit``."""
-    return value / UNITS[unit].factor
+    return value / UNITS[unit].factor  # type: ignore[operator,return-value]
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:

@@ -106,7 +106,9 @@ def decide(b: Band, value: float, interval: tuple[float, float] | None = None) -
     s = b._slack()
     if hi < b.lo - s or lo > b.hi + s:
         return Decision(Verdict.NOT_REPRODUCED, f"the interval [{_fmt(lo)}, {_fmt(hi)}] is outside the band {shown}")
-    return Decision(Verdict.INCONCLUSIVE, f"the interval [{_fmt(lo)}, {_fmt(hi)}] straddles an edge of the band {shown}")
+    return Decision(
+        Verdict.INCONCLUSIVE, f"the interval [{_fmt(lo)}, {_fmt(hi)}] straddles an edge of the band {shown}"
+    )
 
 
 def deviation(claimed: float, measured: float, b: Band) -> tuple[float, float]:
@@ -132,10 +134,10 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
     if claim.formula is None or claim.value_is_derived:
         return None
     point = {n: to_base(components[n].value, components[n].unit) for n in claim.formula.names}
-    spans = {
-        n: Interval.around(components[n].value, components[n].precision / 2.0) for n in claim.formula.names
+    spans = {n: Interval.around(components[n].value, components[n].precision / 2.0) for n in claim.formula.names}
+    spans_base = {
+        n: Interval(to_base(i.lo, components[n].unit), to_base(i.hi, components[n].unit)) for n, i in spans.items()
     }
-    spans_base = {n: Interval(to_base(i.lo, components[n].unit), to_base(i.hi, components[n].unit)) for n, i in spans.items()}
     try:
         recomputed = from_base(float(claim.formula.evaluate(point)), claim.unit)
     except ZeroDivisionError:
@@ -150,7 +152,12 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
         f"{claim.formula.text} over the source's own numbers gives {_fmt(recomputed)} "
         f"(at most [{_fmt(reach.lo)}, {_fmt(reach.hi)}] with each rounded) but the source states {_fmt(claim.value)}"
     )
-    reason = text if not ok else f"{claim.formula.text} over the source's own numbers gives {_fmt(recomputed)}, consistent with {_fmt(claim.value)}"
+    reason = (
+        text
+        if not ok
+        else f"{claim.formula.text} over the source's own numbers gives {_fmt(recomputed)}, "
+        f"consistent with {_fmt(claim.value)}"
+    )
     return Consistency(ok, recomputed, (reach.lo, reach.hi), reason)
 
 

@@ -34,7 +34,9 @@ HEADER: dict[str, Any] = {
 #: BertModel parameters for HEADER's tiny config, counted by hand:
 #: embeddings (100 + 64 + 2) * 32 + LayerNorm 64; per layer: attention 4 * (32*32 + 32) + LayerNorm 64,
 #: intermediate 32*64 + 64, output 64*32 + 32 + LayerNorm 64; pooler 32*32 + 32.
-TINY_PARAMETERS = (100 + 64 + 2) * 32 + 64 + 2 * (4 * (32 * 32 + 32) + 64 + 32 * 64 + 64 + 64 * 32 + 32 + 64) + 32 * 32 + 32
+TINY_PARAMETERS = (
+    (100 + 64 + 2) * 32 + 64 + 2 * (4 * (32 * 32 + 32) + 64 + 32 * 64 + 64 + 64 * 32 + 32 + 64) + 32 * 32 + 32
+)
 
 
 def claim(claim_id: str, value: float | None = 1.0, **fields: Any) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def claims_toml(*records: dict[str, Any], header: dict[str, Any] | None = None) 
 
 
 # A measurement kind for pytester sessions: reports the value, interval and conditions its table gives.
-FIXED_KIND = '''
+FIXED_KIND = """
 from harness.measurement import Measurement
 from harness.measures import KINDS, register
 
@@ -71,7 +73,7 @@ if "fixed" not in KINDS:
         interval = (p["low"], p["high"]) if "low" in p else None
         return Measurement(p["measured"], claim.unit, interval=interval, conditions=p.get("conditions", {}),
                            evidence={"path": "fixed by the test", "smoke": True})
-'''
+"""
 
 
 def fixed(measured: float, **extra: Any) -> dict[str, Any]:

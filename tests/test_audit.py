@@ -89,10 +89,17 @@ def test_its_glue_retention_from_sst2_alone_is_a_different_quantity(seed: audit.
 def test_its_derived_numbers_are_recomputed_within_their_precision(seed: audit.Audit) -> None:
     statuses = {c.id: c.status for c in seed.arithmetic}
     assert statuses == {
-        "params.reduction": audit.OK, "memory.bert_base": audit.UNIT_ERROR, "memory.distilbert": audit.UNIT_ERROR,
-        "memory.reduction": audit.OK, "sst2.retention": audit.OK, "cola.retention": audit.WITHIN_ROUNDING,
-        "cola.retention_gap": audit.OK, "glue.retention": audit.OK, "imdb.bert_base_variance": audit.OK,
-        "imdb.distilbert_variance": audit.OK, "speedup": audit.OK,
+        "params.reduction": audit.OK,
+        "memory.bert_base": audit.UNIT_ERROR,
+        "memory.distilbert": audit.UNIT_ERROR,
+        "memory.reduction": audit.OK,
+        "sst2.retention": audit.OK,
+        "cola.retention": audit.WITHIN_ROUNDING,
+        "cola.retention_gap": audit.OK,
+        "glue.retention": audit.OK,
+        "imdb.bert_base_variance": audit.OK,
+        "imdb.distilbert_variance": audit.OK,
+        "speedup": audit.OK,
     }
     cola = check(seed, "cola.retention")  # 50.3 / 56.25 = 89.42%: rounds to 89.4, reaches 89.5 only at the edge
     assert "89.4222 percent rounds to 89.4 percent, not the stated 89.5 percent" in cola.reason
@@ -105,8 +112,13 @@ def test_its_quotes_of_the_paper_and_its_own_results_against_the_claims(seed: au
     assert check(seed, "paper.sst2.retention").status == audit.DERIVED  # 91.3 / 92.7 = 98.49%: not printed, implied
     assert "98.4898" in check(seed, "paper.sst2.retention").reason
     assert check(seed, "paper.cola.retention").status == audit.DERIVED
-    assert {c.id for c in seed.findings} == {"memory.bert_base", "memory.distilbert", "paper.speed.bert_base",
-                                             "paper.speed.distilbert", "paper.speed.hardware"}
+    assert {c.id for c in seed.findings} == {
+        "memory.bert_base",
+        "memory.distilbert",
+        "paper.speed.bert_base",
+        "paper.speed.distilbert",
+        "paper.speed.hardware",
+    }
     verdicts = {r.number: r.result.verdict for r in seed.rows}
     assert verdicts["params.bert_base"] == verdicts["params.reduction"] == "REPRODUCED"
     assert verdicts["sst2.distilbert"] == "REPRODUCED" and verdicts["imdb.bert_base"] == "NOT_REPRODUCED"
@@ -115,21 +127,41 @@ def test_its_quotes_of_the_paper_and_its_own_results_against_the_claims(seed: au
 
 
 def test_the_cli_prints_and_writes_the_audit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    harness_run = {"schema": 1, "command": "pytest -m claims", "environment": {}, "claims_files": {}, "results": [
-        {"id": "params.bert_base", "nodeid": "claims/distilbert.toml::params.bert_base", "verdict": "REPRODUCED",
-         "reason": "inside", "unit": "million parameters", "claimed": 110, "band": [108.9, 111.1], "tolerance": {},
-         "measured": 109.48224, "smoke": False}]}
+    harness_run = {
+        "schema": 1,
+        "command": "pytest -m claims",
+        "environment": {},
+        "claims_files": {},
+        "results": [
+            {
+                "id": "params.bert_base",
+                "nodeid": "claims/distilbert.toml::params.bert_base",
+                "verdict": "REPRODUCED",
+                "reason": "inside",
+                "unit": "million parameters",
+                "claimed": 110,
+                "band": [108.9, 111.1],
+                "tolerance": {},
+                "measured": 109.48224,
+                "smoke": False,
+            }
+        ],
+    }
     results = tmp_path / "results.json"
     results.write_text(json.dumps(harness_run), encoding="utf-8")
     code = main(["audit", str(SEED), "--claims", str(PAPER), "--results", str(results), "--out", str(tmp_path / "a")])
     out = capsys.readouterr().out
     assert code == 0
     assert "by E. Divij Vignesh (Se24maid020, M.Tech AI&DS), undated (the report carries no date" in out
-    assert ("paper 110 million parameters | report 109.48 million parameters"
-            " | harness 109.482 million parameters (REPRODUCED)") in out
-    assert ("Findings: 5 (UNIT_ERROR memory.bert_base; UNIT_ERROR memory.distilbert; "
-            "UNIT_ERROR paper.speed.bert_base; UNIT_ERROR paper.speed.distilbert; "
-            "WRONG_CONDITIONS paper.speed.hardware)") in out
+    assert (
+        "paper 110 million parameters | report 109.48 million parameters"
+        " | harness 109.482 million parameters (REPRODUCED)"
+    ) in out
+    assert (
+        "Findings: 5 (UNIT_ERROR memory.bert_base; UNIT_ERROR memory.distilbert; "
+        "UNIT_ERROR paper.speed.bert_base; UNIT_ERROR paper.speed.distilbert; "
+        "WRONG_CONDITIONS paper.speed.hardware)"
+    ) in out
     assert f"audit written: {tmp_path / 'a' / 'audit.json'} and {tmp_path / 'a' / 'audit.html'}" in out
     data = json.loads((tmp_path / "a" / "audit.json").read_text(encoding="utf-8"))
     assert data["replication"]["dated"].startswith("undated") and len(data["replication"]["sha256"]) == 64
@@ -167,22 +199,40 @@ class Tags(HTMLParser):
 def toy_claims(tmp_path: Path, ratio_unit: str = "ratio") -> Path:
     path = tmp_path / "claims" / "toy.toml"
     path.parent.mkdir()
-    path.write_text(claims_toml(
-        claim("t.a", value=10.0, unit="seconds", precision=1.0, conditions={"device": "cpu", "examples": 100},
-              comparable_on=["device"], tolerance={"kind": "relative", "value": 0.1, "rationale": "t"}),
-        claim("t.b", value=5.0, unit="seconds", precision=1.0),
-        claim("t.ratio", value=2.0, unit=ratio_unit, formula="t.a / t.b"),
-        claim("t.other", value=3.0, unit="ratio", conditions={"device": "phone"}),
-    ), encoding="utf-8")
+    path.write_text(
+        claims_toml(
+            claim(
+                "t.a",
+                value=10.0,
+                unit="seconds",
+                precision=1.0,
+                conditions={"device": "cpu", "examples": 100},
+                comparable_on=["device"],
+                tolerance={"kind": "relative", "value": 0.1, "rationale": "t"},
+            ),
+            claim("t.b", value=5.0, unit="seconds", precision=1.0),
+            claim("t.ratio", value=2.0, unit=ratio_unit, formula="t.a / t.b"),
+            claim("t.other", value=3.0, unit="ratio", conditions={"device": "phone"}),
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
-def replication(tmp_path: Path, numbers: list[dict[str, Any]], quotes: list[dict[str, Any]] | None = None,
-                **report: Any) -> Path:
+def replication(
+    tmp_path: Path, numbers: list[dict[str, Any]], quotes: list[dict[str, Any]] | None = None, **report: Any
+) -> Path:
     data: dict[str, Any] = {
         "schema_version": 1,
-        "report": {"key": "toy_rep", "title": "A <toy> report", "authors": ["Someone"], "date": "2024-01-02",
-                   "claims": "claims/toy.toml", "hardware": {"device": "cpu"}, **report},
+        "report": {
+            "key": "toy_rep",
+            "title": "A <toy> report",
+            "authors": ["Someone"],
+            "date": "2024-01-02",
+            "claims": "claims/toy.toml",
+            "hardware": {"device": "cpu"},
+            **report,
+        },
         "numbers": numbers,
     }
     if quotes:
@@ -194,19 +244,33 @@ def replication(tmp_path: Path, numbers: list[dict[str, Any]], quotes: list[dict
 
 
 def number(nid: str, value: float, unit: str = "seconds", precision: float = 0.1, **extra: Any) -> dict[str, Any]:
-    return {"id": nid, "value": value, "unit": unit, "precision": precision, "quote": f"q {nid}", "location": "p1",
-            **extra}
+    return {
+        "id": nid,
+        "value": value,
+        "unit": unit,
+        "precision": precision,
+        "quote": f"q {nid}",
+        "location": "p1",
+        **extra,
+    }
 
 
-def run_toy(tmp_path: Path, numbers: list[dict[str, Any]], quotes: list[dict[str, Any]] | None = None,
-            **report: Any) -> audit.Audit:
+def run_toy(
+    tmp_path: Path, numbers: list[dict[str, Any]], quotes: list[dict[str, Any]] | None = None, **report: Any
+) -> audit.Audit:
     claims_path = toy_claims(tmp_path)
     return audit.run(replications.load(replication(tmp_path, numbers, quotes, **report)), claims.load(claims_path))
 
 
 def test_numbers_are_judged_by_the_verdict_engine_in_the_claims_unit(tmp_path: Path) -> None:
-    a = run_toy(tmp_path, [number("a", 10400, "milliseconds", 1, claim="t.a"), number("b", 9.0, claim="t.b"),
-                           number("a_gpu", 1.0, claim="t.a", conditions={"device": "cuda"})])
+    a = run_toy(
+        tmp_path,
+        [
+            number("a", 10400, "milliseconds", 1, claim="t.a"),
+            number("b", 9.0, claim="t.b"),
+            number("a_gpu", 1.0, claim="t.a", conditions={"device": "cuda"}),
+        ],
+    )
     assert row(a, "a").verdict == "REPRODUCED" and row(a, "a").measured == pytest.approx(10.4)
     assert row(a, "b").verdict == "NOT_REPRODUCED"
     assert row(a, "a_gpu").verdict == "NOT_COMPARABLE"
@@ -221,14 +285,40 @@ def test_arithmetic_that_no_unit_explains_disagrees(tmp_path: Path) -> None:
 
 
 def test_quotes_that_misstate_a_value_or_a_derived_value_disagree(tmp_path: Path) -> None:
-    a = run_toy(tmp_path, [number("a", 10.0)], quotes=[
-        {"id": "q.a", "claim": "t.a", "value": 12, "unit": "seconds", "precision": 1, "quote": "x", "location": "p"},
-        {"id": "q.r", "paper_formula": "t.a / t.b", "value": 3, "unit": "ratio", "precision": 0.1, "quote": "y",
-         "location": "p"},
-        {"id": "q.ok", "claim": "t.a", "value": 10000, "unit": "milliseconds", "precision": 1, "quote": "z",
-         "location": "p"},
-        {"id": "q.where", "claim": "t.a", "conditions": {"gpu_model": "V1"}, "quote": "w", "location": "p"},
-    ])
+    a = run_toy(
+        tmp_path,
+        [number("a", 10.0)],
+        quotes=[
+            {
+                "id": "q.a",
+                "claim": "t.a",
+                "value": 12,
+                "unit": "seconds",
+                "precision": 1,
+                "quote": "x",
+                "location": "p",
+            },
+            {
+                "id": "q.r",
+                "paper_formula": "t.a / t.b",
+                "value": 3,
+                "unit": "ratio",
+                "precision": 0.1,
+                "quote": "y",
+                "location": "p",
+            },
+            {
+                "id": "q.ok",
+                "claim": "t.a",
+                "value": 10000,
+                "unit": "milliseconds",
+                "precision": 1,
+                "quote": "z",
+                "location": "p",
+            },
+            {"id": "q.where", "claim": "t.a", "conditions": {"gpu_model": "V1"}, "quote": "w", "location": "p"},
+        ],
+    )
     statuses = {c.id: c.status for c in a.quotes}
     assert statuses == {"q.a": audit.DISAGREES, "q.r": audit.DISAGREES, "q.ok": audit.OK, "q.where": audit.UNSUPPORTED}
     assert "the paper states no gpu_model for t.a" in check(a, "q.where").reason
@@ -242,20 +332,29 @@ def test_a_mapped_claim_that_does_not_load_is_an_error_row_not_a_crash(tmp_path:
     assert "cannot be loaded from" in a.rows[0].result.reason and "furlongs" in a.rows[0].result.reason
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"numbers": [number("a", 1.0, colour="red")]}, "field 'colour': expected one of the known fields"),
-    ({"numbers": [number("a", 1.0, formula="a_typo * 2"), number("a_type", 1.0)]},
-     "record 'a': field 'formula': expected ids of numbers or quotes in this file; found the unknown id 'a_typo'"),
-    ({"numbers": [number("a", 1.0, unit="secs")]}, "field 'unit': expected one of"),
-    ({"numbers": [number("a", 1.0, formula="b"), number("b", 1.0, formula="a")]}, "the cycle"),
-    ({"numbers": [number("a", 1.0, assumed=["split"])]}, "field 'assumed': expected keys of [numbers.conditions]"),
-    ({"report": {"date": None}}, "field 'report.date': expected the report's date, or a date_note"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"numbers": [number("a", 1.0, colour="red")]}, "field 'colour': expected one of the known fields"),
+        (
+            {"numbers": [number("a", 1.0, formula="a_typo * 2"), number("a_type", 1.0)]},
+            "record 'a': field 'formula': expected ids of numbers or quotes in this file; "
+            "found the unknown id 'a_typo'",
+        ),
+        ({"numbers": [number("a", 1.0, unit="secs")]}, "field 'unit': expected one of"),
+        ({"numbers": [number("a", 1.0, formula="b"), number("b", 1.0, formula="a")]}, "the cycle"),
+        ({"numbers": [number("a", 1.0, assumed=["split"])]}, "field 'assumed': expected keys of [numbers.conditions]"),
+        ({"report": {"date": None}}, "field 'report.date': expected the report's date, or a date_note"),
+    ],
+)
 def test_malformed_replication_files_say_what_to_fix(tmp_path: Path, change: dict[str, Any], message: str) -> None:
     report = {"key": "k", "title": "t", "authors": ["a"], "date": "2024", "claims": "claims/toy.toml"}
     report.update(change.get("report", {}))
-    data = {"schema_version": 1, "report": {k: v for k, v in report.items() if v is not None},
-            "numbers": change.get("numbers", [number("a", 1.0)])}
+    data = {
+        "schema_version": 1,
+        "report": {k: v for k, v in report.items() if v is not None},
+        "numbers": change.get("numbers", [number("a", 1.0)]),
+    }
     path = tmp_path / "bad.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     with pytest.raises(ReplicationError) as exc:

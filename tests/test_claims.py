@@ -46,7 +46,10 @@ def test_a_misspelt_field_suggests_the_right_name(tmp_path: Path) -> None:
 
 
 def test_a_value_left_out_is_derived_from_the_stated_components(tmp_path: Path) -> None:
-    f = _load(tmp_path, claims_toml(claim("a.one", value=110.0), claim("a.size", value=None, formula="a.one * 4", precision=1)))
+    f = _load(
+        tmp_path,
+        claims_toml(claim("a.one", value=110.0), claim("a.size", value=None, formula="a.one * 4", precision=1)),
+    )
     assert f.claim("a.size").value == pytest.approx(440.0)
     assert f.claim("a.size").value_is_derived
 
@@ -56,9 +59,19 @@ def test_paper_file_has_every_claim_and_no_invalid_record() -> None:
     assert [str(r.error) for r in f.invalid] == []
     assert len(f.claims) >= 40
     ids = {c.id for c in f.claims}
-    for required in ("params.bert_base", "params.distilbert", "params.reduction", "size.bert_base.fp32",
-                     "speed.speedup", "glue.retention", "glue.bert_base.macro", "imdb.distilbert",
-                     "squad.distilbert_d.f1", "ablation.no_l_ce", "ondevice.speedup"):
+    for required in (
+        "params.bert_base",
+        "params.distilbert",
+        "params.reduction",
+        "size.bert_base.fp32",
+        "speed.speedup",
+        "glue.retention",
+        "glue.bert_base.macro",
+        "imdb.distilbert",
+        "squad.distilbert_d.f1",
+        "ablation.no_l_ce",
+        "ondevice.speedup",
+    ):
         assert required in ids
     for c in f.claims:
         assert c.quote and c.location and c.version == "v4" and c.tolerance.rationale
@@ -66,8 +79,15 @@ def test_paper_file_has_every_claim_and_no_invalid_record() -> None:
 
 def test_paper_file_derived_claims_are_formulas() -> None:
     f = load(PAPER)
-    for cid in ("params.reduction", "speed.speedup", "glue.retention", "glue.bert_base.macro",
-                "glue.distilbert.macro", "imdb.gap", "squad.distilbert.em_gap"):
+    for cid in (
+        "params.reduction",
+        "speed.speedup",
+        "glue.retention",
+        "glue.bert_base.macro",
+        "glue.distilbert.macro",
+        "imdb.gap",
+        "squad.distilbert.em_gap",
+    ):
         assert f.claim(cid).formula is not None, cid
 
 

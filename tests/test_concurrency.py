@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_tasks_chain import check_each_model_trained_once, world  # noqa: F401  (world is a fixture)
+from test_tasks_chain import check_each_model_trained_once
+from test_tasks_chain import world as world  # the fixture, used by name below
 
 pytestmark = pytest.mark.slow
 

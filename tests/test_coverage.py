@@ -32,8 +32,10 @@ REPLICATES = 1000  # per draw, for the per-example bootstraps (see the module do
 
 def _report(name: str, covered: np.ndarray, below: np.ndarray) -> float:
     coverage = float(covered.mean())
-    print(f"{name}: 95% interval covered the truth in {coverage:.1%} of {covered.size} draws "
-          f"(truth below the interval {below.mean():.1%}, above {(~covered & ~below).mean():.1%})")
+    print(
+        f"{name}: 95% interval covered the truth in {coverage:.1%} of {covered.size} draws "
+        f"(truth below the interval {below.mean():.1%}, above {(~covered & ~below).mean():.1%})"
+    )
     return coverage
 
 
@@ -89,12 +91,22 @@ def test_speedup_interval_covers_the_true_ratio_of_mean_latencies(tmp_path: Path
     interval comes from ``Context``'s formula machinery over replicates resampled with shared indices."""
     n, draws, ratio = 150, 1000, 1.6
     path = tmp_path / "speed.toml"
-    path.write_text(claims_toml(
-        claim("speed.large", value=0.668, unit="seconds", precision=0.001),
-        claim("speed.small", value=0.410, unit="seconds", precision=0.001),
-        claim("speed.speedup", value=1.6, unit="ratio", precision=0.1, formula="speed.large / speed.small",
-              tolerance={"kind": "lower_bound", "value": 0.05, "rationale": "test"}, measure=None),
-    ), encoding="utf-8")
+    path.write_text(
+        claims_toml(
+            claim("speed.large", value=0.668, unit="seconds", precision=0.001),
+            claim("speed.small", value=0.410, unit="seconds", precision=0.001),
+            claim(
+                "speed.speedup",
+                value=1.6,
+                unit="ratio",
+                precision=0.1,
+                formula="speed.large / speed.small",
+                tolerance={"kind": "lower_bound", "value": 0.05, "rationale": "test"},
+                measure=None,
+            ),
+        ),
+        encoding="utf-8",
+    )
     loaded = load(path)
     speedup = loaded.claim("speed.speedup")
     gen = rng(150)
@@ -105,8 +117,12 @@ def test_speedup_interval_covers_the_true_ratio_of_mean_latencies(tmp_path: Path
         small = np.exp(shared + gen.normal(0.0, 0.1, n))  # same noise law: E[large] / E[small] = ratio
         indices = bootstrap_indices(n, gen, N_REPLICATES)
         planted = {
-            cid: Measurement(float(x.mean()), "seconds", replicates=mean_replicates(x, indices),
-                             evidence={"path": "simulated latencies", "smoke": True})
+            cid: Measurement(
+                float(x.mean()),
+                "seconds",
+                replicates=mean_replicates(x, indices),
+                evidence={"path": "simulated latencies", "smoke": True},
+            )
             for cid, x in (("speed.large", large), ("speed.small", small))
         }
         measured = PlantedContext(loaded, planted).measure(speedup)

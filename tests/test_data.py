@@ -13,8 +13,17 @@ from harness.measurement import Options
 
 pytestmark = pytest.mark.fast
 
-GLUE = ("glue/cola", "glue/sst2", "glue/mrpc", "glue/qqp", "glue/stsb", "glue/mnli", "glue/qnli", "glue/rte",
-        "glue/wnli")
+GLUE = (
+    "glue/cola",
+    "glue/sst2",
+    "glue/mrpc",
+    "glue/qqp",
+    "glue/stsb",
+    "glue/mnli",
+    "glue/qnli",
+    "glue/rte",
+    "glue/wnli",
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +59,29 @@ def _write(path: Path, text: str) -> None:
 def test_glue_column_layouts_and_label_orders(tmp_path):
     """Hand-written rows in each tricky layout map to the hub's columns and label indices."""
     glue = tmp_path / "glue"
-    _write(glue / "CoLA" / "dev.tsv",
-           "gj04\t1\t\tOur friends won't buy this analysis.\nclc95\t0\t*\tThe more we study.\n")
-    _write(glue / "MRPC" / "dev.tsv",
-           "\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tHe said \"so\".\tHe said so.\n")
-    mnli_header = ("index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
-                   "sentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n")
-    rows = "".join(f"{i}\t1\t1e\tfiction\t(a)\t(b)\t(A)\t(B)\tP{i}\tH{i}\t" + "\t".join([g] * 6) + "\n"
-                   for i, g in enumerate(("contradiction", "entailment", "neutral")))
+    _write(
+        glue / "CoLA" / "dev.tsv", "gj04\t1\t\tOur friends won't buy this analysis.\nclc95\t0\t*\tThe more we study.\n"
+    )
+    _write(
+        glue / "MRPC" / "dev.tsv",
+        '\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tHe said "so".\tHe said so.\n',
+    )
+    mnli_header = (
+        "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
+        "sentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n"
+    )
+    rows = "".join(
+        f"{i}\t1\t1e\tfiction\t(a)\t(b)\t(A)\t(B)\tP{i}\tH{i}\t" + "\t".join([g] * 6) + "\n"
+        for i, g in enumerate(("contradiction", "entailment", "neutral"))
+    )
     _write(glue / "MNLI" / "dev_matched.tsv", mnli_header + rows)
     _write(glue / "QNLI" / "dev.tsv", "index\tquestion\tsentence\tlabel\n0\tWhy?\tBecause.\tnot_entailment\n")
     _write(glue / "WNLI" / "dev.tsv", "index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n")
-    _write(glue / "STS-B" / "dev.tsv",
-           "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
-           "0\tmain-captions\tMSRvid\t2012test\t0000\tnone\tnone\tA man.\tA guy.\t4.750\n")
+    _write(
+        glue / "STS-B" / "dev.tsv",
+        "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+        "0\tmain-captions\tMSRvid\t2012test\t0000\tnone\tnone\tA man.\tA guy.\t4.750\n",
+    )
     options = _options(tmp_path)
 
     cola = data.load(data.task("glue/cola"), "eval", options).dataset  # no header: all rows are examples

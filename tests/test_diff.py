@@ -18,15 +18,22 @@ pytestmark = pytest.mark.fast
 
 
 def test_a_tolerance_loosened_between_two_runs_is_shown(
-    project: pytest.Pytester, capsys: pytest.CaptureFixture[str],  # noqa: F811
+    project: pytest.Pytester,
+    capsys: pytest.CaptureFixture[str],  # noqa: F811
 ) -> None:
     tight = {"kind": "absolute", "value": 0.5, "rationale": "set before the run"}
     loose = {"kind": "absolute", "value": 2.5, "rationale": "widened after seeing the result"}
-    write(project, claim("c.edited", value=1.0, tolerance=tight, measure=fixed(3.0)),
-          claim("c.stable", value=1.0, measure=fixed(1.1)))
+    write(
+        project,
+        claim("c.edited", value=1.0, tolerance=tight, measure=fixed(3.0)),
+        claim("c.stable", value=1.0, measure=fixed(1.1)),
+    )
     project.runpytest("-m", "claims", "--claims-out=old")
-    write(project, claim("c.edited", value=1.0, tolerance=loose, measure=fixed(3.0)),
-          claim("c.stable", value=1.0, measure=fixed(1.2)))
+    write(
+        project,
+        claim("c.edited", value=1.0, tolerance=loose, measure=fixed(3.0)),
+        claim("c.stable", value=1.0, measure=fixed(1.2)),
+    )
     project.runpytest("-m", "claims", "--claims-out=new")
     capsys.readouterr()
 
@@ -34,9 +41,11 @@ def test_a_tolerance_loosened_between_two_runs_is_shown(
     out = capsys.readouterr().out
     assert code == 1
     assert "claims/toy.toml: content changed between the runs: sha256" in out
-    assert ("c.edited: tolerance absolute 0.5 -> absolute 2.5, band [0.5, 1.5] -> [-1.5, 3.5]: LOOSENED; "
-            "rationale 'set before the run' -> 'widened after seeing the result' "
-            "[claims/toy.toml changed between the runs]") in out
+    assert (
+        "c.edited: tolerance absolute 0.5 -> absolute 2.5, band [0.5, 1.5] -> [-1.5, 3.5]: LOOSENED; "
+        "rationale 'set before the run' -> 'widened after seeing the result' "
+        "[claims/toy.toml changed between the runs]"
+    ) in out
     assert "c.edited: NOT_REPRODUCED -> REPRODUCED" in out
     # 1.1 -> 1.2 is within the 0.5 tolerance: mentioned, not a difference
     assert "1 measured values moved within their tolerance (not differences): c.stable" in out
@@ -54,16 +63,35 @@ def test_the_same_run_twice_has_no_differences(project: pytest.Pytester, capsys:
 
 
 def results_file(*results: ClaimResult, sha: str = "a" * 64, command: str = "pytest -m claims") -> dict[str, Any]:
-    return {"schema": 1, "command": command, "environment": {"cpu_model": "X", "versions": {"torch": "2.0"}},
-            "claims_files": {"c.toml": {"sha256": sha, "commit": "c0ffee", "dirty": False}},
-            "results": [r.to_dict() for r in results]}
+    return {
+        "schema": 1,
+        "command": command,
+        "environment": {"cpu_model": "X", "versions": {"torch": "2.0"}},
+        "claims_files": {"c.toml": {"sha256": sha, "commit": "c0ffee", "dirty": False}},
+        "results": [r.to_dict() for r in results],
+    }
 
 
-def r(claim_id: str, measured: float | None, verdict: str = "REPRODUCED", band: tuple[float, float] = (9.0, 11.0),
-      **extra: Any) -> ClaimResult:
-    return ClaimResult(id=claim_id, nodeid=f"c.toml::{claim_id}", verdict=verdict, reason="because", unit="ratio",
-                       claimed=10.0, band=band, tolerance=extra.pop("tolerance", {"kind": "absolute", "value": 1.0}),
-                       measured=measured, claims_file="c.toml", **extra)
+def r(
+    claim_id: str,
+    measured: float | None,
+    verdict: str = "REPRODUCED",
+    band: tuple[float, float] = (9.0, 11.0),
+    **extra: Any,
+) -> ClaimResult:
+    return ClaimResult(
+        id=claim_id,
+        nodeid=f"c.toml::{claim_id}",
+        verdict=verdict,
+        reason="because",
+        unit="ratio",
+        claimed=10.0,
+        band=band,
+        tolerance=extra.pop("tolerance", {"kind": "absolute", "value": 1.0}),
+        measured=measured,
+        claims_file="c.toml",
+        **extra,
+    )
 
 
 def test_values_are_compared_against_the_tolerance_width() -> None:
@@ -85,12 +113,14 @@ def test_tightened_moved_and_edited_claims_and_added_or_removed_ones() -> None:
         r("m", 10.0, band=(10.0, 12.0)),
         attrs.evolve(r("v", 10.0), claimed=10.5, conditions_claimed={"device": "cpu"}),
         r("new", 10.0),
-        sha="b" * 64, command="pytest -m claims -k x",
+        sha="b" * 64,
+        command="pytest -m claims -k x",
     )
     d = diff(old, new)
     texts = [f"{c.kind} {c.id}: {c.text}" for c in d.changes]
-    assert texts[0].startswith("claims_file c.toml: content changed between the runs: "
-                               "sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb")
+    assert texts[0].startswith(
+        "claims_file c.toml: content changed between the runs: sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb"
+    )
     assert any(t.startswith("claim t: tolerance absolute 1.0 -> absolute 0.5") and ": tightened" in t for t in texts)
     moved = "claim m: tolerance absolute 1.0 -> absolute 1.0, band [9, 11] -> [10, 12]: moved"
     assert any(t.startswith(moved) for t in texts)

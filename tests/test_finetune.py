@@ -126,8 +126,9 @@ def _logits(entry, world) -> np.ndarray:
     task = data.task("glue/sst2")
     dev = data.load(task, "eval", Options(data_dir=world["data"]))
     model = load_for_task(entry.path, task)
-    return predict_classes(model, load_tokenizer(entry.path), [list(dev.dataset["sentence"])], Runtime("cpu"),
-                           max_length=64, batch_size=16)
+    return predict_classes(
+        model, load_tokenizer(entry.path), [list(dev.dataset["sentence"])], Runtime("cpu"), max_length=64, batch_size=16
+    )
 
 
 def test_the_same_seed_twice_gives_identical_results_on_cpu(world, tmp_path):
@@ -159,8 +160,14 @@ tiny.finetune_once({cache!r}, {models!r}, {data!r}, recipe={recipe!r})
 
 def test_a_run_killed_mid_way_leaves_no_entry_and_the_next_run_rebuilds(world, tmp_path):
     cache, marker = tmp_path / "cache", tmp_path / "saved"
-    script = KILLED.format(tests=str(ROOT / "tests"), marker=str(marker), cache=str(cache),
-                           models=str(world["models"]), data=str(world["data"]), recipe=QUICK)
+    script = KILLED.format(
+        tests=str(ROOT / "tests"),
+        marker=str(marker),
+        cache=str(cache),
+        models=str(world["models"]),
+        data=str(world["data"]),
+        recipe=QUICK,
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240

@@ -68,8 +68,13 @@ def test_replicates_are_evaluated_elementwise_with_constants_broadcast() -> None
 intervals = st.tuples(st.floats(-100, 100), st.floats(0, 10)).map(lambda t: Interval(t[0], t[0] + t[1]))
 
 
-@given(x=intervals, y=intervals, tx=st.floats(0, 1), ty=st.floats(0, 1),
-       op=st.sampled_from(["a.x + a.y", "a.x - a.y", "a.x * a.y", "mean(a.x, a.y)", "abs(a.x - a.y)"]))
+@given(
+    x=intervals,
+    y=intervals,
+    tx=st.floats(0, 1),
+    ty=st.floats(0, 1),
+    op=st.sampled_from(["a.x + a.y", "a.x - a.y", "a.x * a.y", "mean(a.x, a.y)", "abs(a.x - a.y)"]),
+)
 def test_interval_evaluation_contains_every_point_evaluation(
     x: Interval, y: Interval, tx: float, ty: float, op: str
 ) -> None:

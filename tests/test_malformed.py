@@ -40,13 +40,25 @@ File = dict[str, Any]
 TOLERANCE = {"kind": "relative", "value": 0.01, "rationale": "an exact count: 1% covers nothing but typos"}
 GOOD_IDS = ("good.params", "good.bytes")
 GOOD = (
-    claim("good.params", value=TINY_PARAMETERS, unit="parameters", precision=1, tolerance=TOLERANCE,
-          measure={"kind": "parameter_count", "model": "tiny"}),
+    claim(
+        "good.params",
+        value=TINY_PARAMETERS,
+        unit="parameters",
+        precision=1,
+        tolerance=TOLERANCE,
+        measure={"kind": "parameter_count", "model": "tiny"},
+    ),
     # measured by its formula: the parameter count above, 4 bytes each
     claim("good.bytes", value=None, unit="bytes", formula="good.params * 4", tolerance=TOLERANCE, measure=None),
 )
-BAD = claim("bad.one", value=TINY_PARAMETERS, unit="parameters", precision=1, tolerance=TOLERANCE,
-            measure={"kind": "parameter_count", "model": "tiny"})
+BAD = claim(
+    "bad.one",
+    value=TINY_PARAMETERS,
+    unit="parameters",
+    precision=1,
+    tolerance=TOLERANCE,
+    measure={"kind": "parameter_count", "model": "tiny"},
+)
 SPARE_MODEL = copy.deepcopy(HEADER["models"]["tiny"])
 
 
@@ -76,8 +88,15 @@ class Case:
     also_valid: tuple[str, ...] = ()
 
 
-def record_case(name: str, field: str, change: Callable[[Record, File], Any], *, claim_id: str | None = "bad.one",
-                errors: int = 1, also_valid: tuple[str, ...] = ()) -> Case:
+def record_case(
+    name: str,
+    field: str,
+    change: Callable[[Record, File], Any],
+    *,
+    claim_id: str | None = "bad.one",
+    errors: int = 1,
+    also_valid: tuple[str, ...] = (),
+) -> Case:
     """The valid file with ``change(bad_record, file)`` applied."""
     data = valid_file()
     change(data["claims"][-1], data)
@@ -157,8 +176,10 @@ def long_chain(record: Record, data: File) -> None:
     """bad.one at the top of a chain of 60 derived claims, listed bottom first: deriving or measuring it
     recurses 60 claims deep (the limit is 50), though checking the file in order never goes deep."""
     derived("bad.c59 + 1")(record, data)
-    data["claims"] += [claim(f"bad.c{i}", value=None, formula=f"{'good.params' if i == 1 else f'bad.c{i - 1}'} + 1",
-                             measure=None) for i in range(1, 60)]
+    data["claims"] += [
+        claim(f"bad.c{i}", value=None, formula=f"{'good.params' if i == 1 else f'bad.c{i - 1}'} + 1", measure=None)
+        for i in range(1, 60)
+    ]
 
 
 def not_a_table(record: Record, data: File) -> None:
@@ -222,12 +243,21 @@ RECORD_CASES = [
     record_case("unknown_measure_field", "measure.dtype", put("measure.dtype", "float32")),
     record_case("unknown_metric_field", "metric.average", put("metric", {"name": "f1", "split": "v", "average": "m"})),
     record_case("measure_names_an_unknown_model", "measure.model", put("measure.model", "huge")),
-    record_case("measure_names_an_unknown_workload", "measure.workload",
-                put("measure", {"kind": "latency", "model": "tiny", "workload": "nowhere"})),
-    record_case("measure_names_an_unknown_recipe", "measure.recipe",
-                put("measure", {"kind": "task_score", "model": "tiny", "task": "glue/sst2", "recipe": "nothing"})),
-    record_case("comparable_on_a_missing_condition", "comparable_on", both(put("conditions", {"device": "cpu"}),
-                                                                        put("comparable_on", ["batch_size"]))),
+    record_case(
+        "measure_names_an_unknown_workload",
+        "measure.workload",
+        put("measure", {"kind": "latency", "model": "tiny", "workload": "nowhere"}),
+    ),
+    record_case(
+        "measure_names_an_unknown_recipe",
+        "measure.recipe",
+        put("measure", {"kind": "task_score", "model": "tiny", "task": "glue/sst2", "recipe": "nothing"}),
+    ),
+    record_case(
+        "comparable_on_a_missing_condition",
+        "comparable_on",
+        both(put("conditions", {"device": "cpu"}), put("comparable_on", ["batch_size"])),
+    ),
     # ids
     record_case("id_with_capitals", "id", put("id", "Bad.One"), claim_id="Bad.One"),
     record_case("id_with_a_space", "id", put("id", "bad one"), claim_id="bad one"),
@@ -246,18 +276,28 @@ RECORD_CASES = [
     record_case("tolerance_nan", "tolerance.value", put("tolerance.value", math.nan)),
     record_case("relative_tolerance_of_one", "tolerance.value", put("tolerance.value", 1)),
     record_case("relative_tolerance_above_one", "tolerance.value", put("tolerance.value", 5.0)),
-    record_case("lower_bound_negative_margin", "tolerance.value",
-                put("tolerance", tolerance(kind="lower_bound", value=-1))),
-    record_case("precision_tolerance_with_a_width", "tolerance.value",
-                put("tolerance", tolerance(kind="precision", value=0.5))),
-    record_case("precision_tolerance_without_a_precision", "precision",
-                both(derived("good.params * 2"), put("tolerance", tolerance(kind="precision")))),
+    record_case(
+        "lower_bound_negative_margin", "tolerance.value", put("tolerance", tolerance(kind="lower_bound", value=-1))
+    ),
+    record_case(
+        "precision_tolerance_with_a_width", "tolerance.value", put("tolerance", tolerance(kind="precision", value=0.5))
+    ),
+    record_case(
+        "precision_tolerance_without_a_precision",
+        "precision",
+        both(derived("good.params * 2"), put("tolerance", tolerance(kind="precision"))),
+    ),
     # formulas
     record_case("formula_over_an_unknown_id", "formula", put("formula", "good.parms * 2")),
     record_case("formula_referring_to_itself", "formula", put("formula", "bad.one + 1")),
     record_case("formula_cycle", "formula", cycle, errors=2),
-    record_case("formula_chain_sixty_claims_deep", "formula", long_chain, errors=10,
-                also_valid=tuple(f"bad.c{i}" for i in range(1, 51))),
+    record_case(
+        "formula_chain_sixty_claims_deep",
+        "formula",
+        long_chain,
+        errors=10,
+        also_valid=tuple(f"bad.c{i}" for i in range(1, 51)),
+    ),
     record_case("formula_import", "formula", put("formula", "__import__('os').system('true')")),
     record_case("formula_attribute_trick", "formula", put("formula", "good.params.__class__.__base__()")),
     record_case("formula_dunder_call", "formula", put("formula", "good.params.__add__(1)")),
@@ -277,21 +317,33 @@ RECORD_CASES = [
     record_case("formula_constant_only", "formula", put("formula", "110 * 4")),
     record_case("formula_infinite_literal", "formula", put("formula", "good.params * 1e999")),
     record_case("formula_nested_too_deep", "formula", put("formula", " + ".join(["good.params"] * 3000))),
-    record_case("formula_divides_by_zero_over_stated_values", "formula",
-                derived("good.params / (good.params - good.params)")),
-    record_case("formula_divides_by_zero_with_a_stated_value", "formula",
-                both(drop("measure"), put("formula", "good.bytes / (good.params * 4 - good.bytes)"))),
+    record_case(
+        "formula_divides_by_zero_over_stated_values", "formula", derived("good.params / (good.params - good.params)")
+    ),
+    record_case(
+        "formula_divides_by_zero_with_a_stated_value",
+        "formula",
+        both(drop("measure"), put("formula", "good.bytes / (good.params * 4 - good.bytes)")),
+    ),
     record_case("formula_overflows_over_stated_values", "formula", derived("good.params * 1e300 * 1e300")),
     # a claim that is not a table
     record_case("claim_not_a_table", "claims[2]", not_a_table, claim_id=None),
     # models the broken record uses (the model and the claim both fail)
     record_case("model_not_a_table", "measure.model", model_not_a_table, errors=2),
     record_case("model_without_config", "measure.model", spare_model(lambda m: m.pop("config")), errors=2),
-    record_case("model_config_without_model_type", "measure.model",
-                spare_model(lambda m: m["config"].pop("model_type")), errors=2),
+    record_case(
+        "model_config_without_model_type",
+        "measure.model",
+        spare_model(lambda m: m["config"].pop("model_type")),
+        errors=2,
+    ),
     record_case("model_unknown_field", "measure.model", spare_model(lambda m: m.update(checkpoint="x")), errors=2),
-    record_case("model_finetuned_not_a_string", "measure.model",
-                spare_model(lambda m: m.update(finetuned={"glue/sst2": 1})), errors=2),
+    record_case(
+        "model_finetuned_not_a_string",
+        "measure.model",
+        spare_model(lambda m: m.update(finetuned={"glue/sst2": 1})),
+        errors=2,
+    ),
 ]
 
 FILE_CASES = [
@@ -301,7 +353,7 @@ FILE_CASES = [
     file_case("toml_duplicate_key", "schema_version = 1\nschema_version = 1\n"),
     file_case("toml_unterminated_string", 'schema_version = 1\n[source]\nkey = "toy\n'),
     file_case("toml_invalid_date", "schema_version = 1\nwhen = 2023-02-30\n"),
-    file_case("not_utf8", b"schema_version = 1\n[source]\nkey = \"caf\xe9\"\n"),
+    file_case("not_utf8", b'schema_version = 1\n[source]\nkey = "caf\xe9"\n'),
     file_case("utf16_with_bom", "schema_version = 1\n".encode("utf-16")),
     file_case("binary_garbage", bytes(range(256)) * 4),
     file_case("arrays_nested_thousands_deep", "x = " + "[" * 5000 + "]" * 5000),
@@ -336,8 +388,10 @@ MALFORMED_COUNT = len(CASES) + len(PATH_CASES) + len(CHAIN_ORDERS)
 def test_the_catalogue_has_at_least_forty_malformed_cases() -> None:
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
-    print(f"malformed cases: {MALFORMED_COUNT} ({len(RECORD_CASES)} records, {len(FILE_CASES)} files, "
-          f"{len(PATH_CASES)} paths, {len(CHAIN_ORDERS)} long chains)")
+    print(
+        f"malformed cases: {MALFORMED_COUNT} ({len(RECORD_CASES)} records, {len(FILE_CASES)} files, "
+        f"{len(PATH_CASES)} paths, {len(CHAIN_ORDERS)} long chains)"
+    )
     assert MALFORMED_COUNT >= 40
 
 
@@ -445,9 +499,31 @@ def test_every_case_end_to_end_fails_one_item_without_a_traceback(pytester: pyte
 
 # ---------------------------------------------------------------- generated structures (Hypothesis)
 
-KEYS = ("id", "quote", "location", "version", "value", "unit", "precision", "formula", "comparable_on", "note",
-        "metric", "conditions", "tolerance", "measure", "kind", "model", "name", "split", "rationale", "requires",
-        "remedy", "device", "x")
+KEYS = (
+    "id",
+    "quote",
+    "location",
+    "version",
+    "value",
+    "unit",
+    "precision",
+    "formula",
+    "comparable_on",
+    "note",
+    "metric",
+    "conditions",
+    "tolerance",
+    "measure",
+    "kind",
+    "model",
+    "name",
+    "split",
+    "rationale",
+    "requires",
+    "remedy",
+    "device",
+    "x",
+)
 scalars = st.one_of(
     st.none(),  # None: delete the key
     st.booleans(),
@@ -455,8 +531,23 @@ scalars = st.one_of(
     st.integers(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["good.params", "ratio", "percent", "precision", "relative", "lower_bound", "not_measurable",
-                     "parameter_count", "tiny", "accuracy", "good.params / 0", "mean(good.params)", "1e308 * 1e308"]),
+    st.sampled_from(
+        [
+            "good.params",
+            "ratio",
+            "percent",
+            "precision",
+            "relative",
+            "lower_bound",
+            "not_measurable",
+            "parameter_count",
+            "tiny",
+            "accuracy",
+            "good.params / 0",
+            "mean(good.params)",
+            "1e308 * 1e308",
+        ]
+    ),
     st.dates(),
 )
 toml_values = st.recursive(
@@ -515,7 +606,8 @@ formulas = st.recursive(
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
         st.tuples(st.sampled_from(["mean", "min", "max"]), st.lists(inner, min_size=1, max_size=3)).map(
-            lambda t: f"{t[0]}({', '.join(t[1])})"),
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
         inner.map(lambda x: f"abs({x})"),
         inner.map(lambda x: f"-{x}"),
     ),
@@ -524,17 +616,27 @@ formulas = st.recursive(
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-@given(formula=formulas, stated=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
-       unit=st.sampled_from(["ratio", "percent", "points", "million parameters", "MB", "milliseconds"]),
-       kind=st.sampled_from(["absolute", "relative", "precision", "lower_bound", "upper_bound"]))
+@given(
+    formula=formulas,
+    stated=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
+    unit=st.sampled_from(["ratio", "percent", "points", "million parameters", "MB", "milliseconds"]),
+    kind=st.sampled_from(["absolute", "relative", "precision", "lower_bound", "upper_bound"]),
+)
 def test_generated_formulas_load_or_fail_with_a_claim_error_and_evaluate_without_crashing(
     tmp_path: Path, formula: str, stated: float | None, unit: str, kind: str
 ) -> None:
     """Arithmetic over the stated values (divisions by zero, overflows, derived values), consistency
     checks in interval arithmetic and formula measurements: a claim error or a verdict, never a crash."""
     tol = {"kind": kind, "rationale": "generated"} | ({} if kind == "precision" else {"value": 0.5})
-    derived_claim = claim("gen.formula", value=stated, unit=unit, formula=formula, tolerance=tol, measure=None,
-                          precision=None if stated is None else 0.1)
+    derived_claim = claim(
+        "gen.formula",
+        value=stated,
+        unit=unit,
+        formula=formula,
+        tolerance=tol,
+        measure=None,
+        precision=None if stated is None else 0.1,
+    )
     goods = [claim("good.one", value=2.0), claim("good.two", value=0.0), claim("good.three", value=-3.5)]
     path, loaded = _load_generated(tmp_path, {**HEADER, "claims": [*goods, derived_claim]})
     assert [c.id for c in loaded.claims][:3] == ["good.one", "good.two", "good.three"]
@@ -556,14 +658,16 @@ def test_generated_formulas_load_or_fail_with_a_claim_error_and_evaluate_without
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-@given(content=st.one_of(
-    st.binary(max_size=400),
-    st.text(max_size=200).map(str.encode),
-    # a valid file with bytes changed, inserted or cut: mostly broken TOML, sometimes a broken record
-    st.tuples(st.integers(0, 10_000), st.binary(min_size=0, max_size=6), st.integers(0, 8)).map(
-        lambda t: _splice(tomli_w.dumps(valid_file()).encode(), *t)
-    ),
-))
+@given(
+    content=st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=200).map(str.encode),
+        # a valid file with bytes changed, inserted or cut: mostly broken TOML, sometimes a broken record
+        st.tuples(st.integers(0, 10_000), st.binary(min_size=0, max_size=6), st.integers(0, 8)).map(
+            lambda t: _splice(tomli_w.dumps(valid_file()).encode(), *t)
+        ),
+    )
+)
 def test_generated_bytes_load_or_fail_with_a_claim_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bytes.toml"
     path.write_bytes(content)

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.fast
 labels = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=60)
 three_way = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=60)
 # model outputs and STS-B scores: no subnormal floats (~1e-308), whose arithmetic loses all precision
-scores = st.lists(st.tuples(st.floats(-5, 5, allow_subnormal=False), st.floats(0, 5, allow_subnormal=False)),
-                  min_size=3, max_size=60)
+scores = st.lists(
+    st.tuples(st.floats(-5, 5, allow_subnormal=False), st.floats(0, 5, allow_subnormal=False)), min_size=3, max_size=60
+)
 
 
 def _split(pairs):

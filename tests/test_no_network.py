@@ -17,7 +17,7 @@ pytestmark = pytest.mark.fast
 
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
-INNER = '''
+INNER = """
 import socket
 
 import pytest
@@ -72,7 +72,7 @@ def test_unix_socket_and_numeric_lookup():
 def test_not_fast_is_not_guarded():
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", PORT), timeout=1)
-'''
+"""
 
 
 def _unused_port() -> int:
@@ -89,15 +89,17 @@ def test_every_kind_of_network_use_fails_a_fast_test_loudly(pytester: pytest.Pyt
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     run.assert_outcomes(passed=2, failed=4, errors=1)
     error = "E *NetworkAccessError: test_inner.py::{} tried to use the network ({}*"
-    run.stdout.fnmatch_lines_random([
-        error.format("test_loopback_connect", f"connect to ('127.0.0.1', {port})"),
-        error.format("test_remote_connect_ex", "connect to ('203.0.113.1', 443)"),
-        error.format("test_udp_sendto", "sendto ('192.0.2.1', 53)"),
-        error.format("test_fixture_connects", f"connect to ('127.0.0.1', {port})"),
-        # swallowed by the test: the guard fails it afterwards, listing what was tried
-        "E *NetworkAccessError: test_inner.py::test_swallowed_name_lookup tried to use the network: "
-        "name lookup of 'huggingface.co'",
-    ])
+    run.stdout.fnmatch_lines_random(
+        [
+            error.format("test_loopback_connect", f"connect to ('127.0.0.1', {port})"),
+            error.format("test_remote_connect_ex", "connect to ('203.0.113.1', 443)"),
+            error.format("test_udp_sendto", "sendto ('192.0.2.1', 53)"),
+            error.format("test_fixture_connects", f"connect to ('127.0.0.1', {port})"),
+            # swallowed by the test: the guard fails it afterwards, listing what was tried
+            "E *NetworkAccessError: test_inner.py::test_swallowed_name_lookup tried to use the network: "
+            "name lookup of 'huggingface.co'",
+        ]
+    )
 
 
 def test_local_sockets_and_numeric_lookups_pass_the_guard_here() -> None:

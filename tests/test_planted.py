@@ -88,20 +88,21 @@ def planted_table() -> list[PlantedCase]:
                 # the open side of a bound: however far in, it reproduces
                 far = value + side * 1000.0 * max(reach, precision)
                 cases.append((label + " far inside", b, far, None, Verdict.REPRODUCED))
-                cases.append((label + " far inside, interval", b, far, (far - precision, far + precision),
-                              Verdict.REPRODUCED))
+                cases.append(
+                    (label + " far inside, interval", b, far, (far - precision, far + precision), Verdict.REPRODUCED)
+                )
                 continue
             outside = edge + side * out_by
             cases.append((label + " just outside", b, outside, None, Verdict.NOT_REPRODUCED))
             spread = sorted((outside, outside + side * max(reach, precision)))
-            cases.append((label + " just outside, interval", b, outside, (spread[0], spread[1]),
-                          Verdict.NOT_REPRODUCED))
+            cases.append(
+                (label + " just outside, interval", b, outside, (spread[0], spread[1]), Verdict.NOT_REPRODUCED)
+            )
             if reach > 0:
                 inside = value + side * IN * reach
                 cases.append((label + " just inside", b, inside, None, Verdict.REPRODUCED))
                 within = sorted((value + side * 0.49 * reach, inside))
-                cases.append((label + " just inside, interval", b, inside, (within[0], within[1]),
-                              Verdict.REPRODUCED))
+                cases.append((label + " just inside, interval", b, inside, (within[0], within[1]), Verdict.REPRODUCED))
             else:
                 cases.append((label + " on the edge", b, edge, None, Verdict.REPRODUCED))
     return cases
@@ -119,8 +120,10 @@ def test_every_planted_value_gets_its_verdict() -> None:
     kinds = {label.split()[0] for label, *_ in PLANTED}
     assert kinds == {"absolute", "relative", "precision", "lower_bound", "upper_bound"}
     out = sum(1 for *_, v in PLANTED if v is Verdict.NOT_REPRODUCED)
-    print(f"verdict-level planted cases: {len(PLANTED)} ({out} outside, {len(PLANTED) - out} inside); "
-          f"wrong verdicts: {len(wrong)}")
+    print(
+        f"verdict-level planted cases: {len(PLANTED)} ({out} outside, {len(PLANTED) - out} inside); "
+        f"wrong verdicts: {len(wrong)}"
+    )
     assert wrong == []
 
 
@@ -139,8 +142,14 @@ def bands(draw: st.DrawFn) -> tuple[Band, float]:
     return b, scale
 
 
-@given(drawn=bands(), side=st.sampled_from([-1, 1]), gap=st.floats(1e-6, 1e3), span=st.floats(0.0, 1e3),
-       at=st.floats(0.0, 1.0), point=st.booleans())
+@given(
+    drawn=bands(),
+    side=st.sampled_from([-1, 1]),
+    gap=st.floats(1e-6, 1e3),
+    span=st.floats(0.0, 1e3),
+    at=st.floats(0.0, 1.0),
+    point=st.booleans(),
+)
 def test_a_value_wholly_outside_the_band_is_never_reproduced(
     drawn: tuple[Band, float], side: int, gap: float, span: float, at: float, point: bool
 ) -> None:
@@ -186,46 +195,89 @@ def _paired_replicates(means: tuple[float, ...], seed: int = 0) -> list[np.ndarr
     return out
 
 
-def _measured(value: float, unit: str, replicates: np.ndarray | None = None,
-              interval: tuple[float, float] | None = None) -> Measurement:
+def _measured(
+    value: float, unit: str, replicates: np.ndarray | None = None, interval: tuple[float, float] | None = None
+) -> Measurement:
     if replicates is not None:
         interval = percentile_interval(replicates)
-    return Measurement(value, unit, interval=interval, replicates=replicates,
-                       evidence={"path": "planted by the test", "smoke": True})
+    return Measurement(
+        value, unit, interval=interval, replicates=replicates, evidence={"path": "planted by the test", "smoke": True}
+    )
 
 
 #: claim records, the measurements planted for them (in the measuring unit), the verdict each must get
 ENGINE_CLAIMS = [
     claim("params.small", value=66, unit="million parameters", precision=1, tolerance={"kind": "precision", **TOL}),
-    claim("params.large", value=110, unit="million parameters", precision=1,
-          tolerance={"kind": "relative", "value": 0.01, **TOL}),
+    claim(
+        "params.large",
+        value=110,
+        unit="million parameters",
+        precision=1,
+        tolerance={"kind": "relative", "value": 0.01, **TOL},
+    ),
     claim("params.small_out", value=66, unit="million parameters", precision=1, tolerance={"kind": "precision", **TOL}),
     claim("size.mb", value=207, unit="MB", precision=1, tolerance={"kind": "relative", "value": 0.01, **TOL}),
     claim("size.mb_out", value=207, unit="MB", precision=1, tolerance={"kind": "relative", "value": 0.01, **TOL}),
     claim("size.mib", value=207, unit="MB", precision=1, tolerance={"kind": "relative", "value": 0.01, **TOL}),
-    claim("time.ms", value=410, unit="milliseconds", precision=1,
-          tolerance={"kind": "upper_bound", "value": 5, **TOL}),
-    claim("time.ms_out", value=410, unit="milliseconds", precision=1,
-          tolerance={"kind": "upper_bound", "value": 5, **TOL}),
+    claim("time.ms", value=410, unit="milliseconds", precision=1, tolerance={"kind": "upper_bound", "value": 5, **TOL}),
+    claim(
+        "time.ms_out", value=410, unit="milliseconds", precision=1, tolerance={"kind": "upper_bound", "value": 5, **TOL}
+    ),
     claim("score.points", value=91.3, unit="points", precision=0.1, tolerance={"kind": "absolute", "value": 1, **TOL}),
-    claim("score.points_out", value=91.3, unit="points", precision=0.1,
-          tolerance={"kind": "absolute", "value": 1, **TOL}),
+    claim(
+        "score.points_out", value=91.3, unit="points", precision=0.1, tolerance={"kind": "absolute", "value": 1, **TOL}
+    ),
     claim("score.nan", value=91.3, unit="points", precision=0.1, tolerance={"kind": "absolute", "value": 1, **TOL}),
-    claim("speed.large", value=0.668, unit="seconds", precision=0.001,
-          tolerance={"kind": "relative", "value": 0.5, **TOL}),
-    claim("speed.small", value=0.410, unit="seconds", precision=0.001,
-          tolerance={"kind": "relative", "value": 0.5, **TOL}),
-    claim("speed.slowed_small", value=0.410, unit="seconds", precision=0.001,
-          tolerance={"kind": "relative", "value": 0.5, **TOL}),
+    claim(
+        "speed.large", value=0.668, unit="seconds", precision=0.001, tolerance={"kind": "relative", "value": 0.5, **TOL}
+    ),
+    claim(
+        "speed.small", value=0.410, unit="seconds", precision=0.001, tolerance={"kind": "relative", "value": 0.5, **TOL}
+    ),
+    claim(
+        "speed.slowed_small",
+        value=0.410,
+        unit="seconds",
+        precision=0.001,
+        tolerance={"kind": "relative", "value": 0.5, **TOL},
+    ),
     # measured through formulas over the planted components, replicate by replicate
-    claim("speed.speedup", value=1.6, unit="ratio", precision=0.1, formula="speed.large / speed.small",
-          tolerance={"kind": "lower_bound", "value": 0.05, **TOL}, measure=None),
-    claim("speed.speedup_out", value=1.6, unit="ratio", precision=0.1, formula="speed.large / speed.slowed_small",
-          tolerance={"kind": "lower_bound", "value": 0.05, **TOL}, measure=None),
-    claim("params.reduction", value=40, unit="percent", precision=1, formula="1 - params.small / params.large",
-          tolerance={"kind": "absolute", "value": 1, **TOL}, measure=None),
-    claim("params.reduction_out", value=40, unit="percent", precision=1, formula="1 - params.small_out / params.large",
-          tolerance={"kind": "absolute", "value": 1, **TOL}, measure=None),
+    claim(
+        "speed.speedup",
+        value=1.6,
+        unit="ratio",
+        precision=0.1,
+        formula="speed.large / speed.small",
+        tolerance={"kind": "lower_bound", "value": 0.05, **TOL},
+        measure=None,
+    ),
+    claim(
+        "speed.speedup_out",
+        value=1.6,
+        unit="ratio",
+        precision=0.1,
+        formula="speed.large / speed.slowed_small",
+        tolerance={"kind": "lower_bound", "value": 0.05, **TOL},
+        measure=None,
+    ),
+    claim(
+        "params.reduction",
+        value=40,
+        unit="percent",
+        precision=1,
+        formula="1 - params.small / params.large",
+        tolerance={"kind": "absolute", "value": 1, **TOL},
+        measure=None,
+    ),
+    claim(
+        "params.reduction_out",
+        value=40,
+        unit="percent",
+        precision=1,
+        formula="1 - params.small_out / params.large",
+        tolerance={"kind": "absolute", "value": 1, **TOL},
+        measure=None,
+    ),
 ]
 # the small model 1.7x faster (well above 1.6 - 0.05), and the same model slowed down to 1.4x
 SPEED_LARGE, SPEED_SMALL, SPEED_SLOWED = _paired_replicates((0.668, 0.668 / 1.7, 0.668 / 1.4))
@@ -234,8 +286,7 @@ PLANTED_MEASUREMENTS = {
     "params.small": (_measured(66_362_880, "parameters"), Verdict.REPRODUCED),
     "params.large": (_measured(LARGE_PARAMETERS, "parameters"), Verdict.REPRODUCED),
     # 66.80 M: outside 66 ± 0.5, and it makes the reduction 40% - 1.01 x its 1-point tolerance
-    "params.small_out": (_measured(LARGE_PARAMETERS * (1 - (0.40 - OUT * 0.01)), "parameters"),
-                         Verdict.NOT_REPRODUCED),
+    "params.small_out": (_measured(LARGE_PARAMETERS * (1 - (0.40 - OUT * 0.01)), "parameters"), Verdict.NOT_REPRODUCED),
     "size.mb": (_measured(207e6 * (1 + IN * 0.01), "bytes"), Verdict.REPRODUCED),
     "size.mb_out": (_measured(207e6 * (1 - OUT * 0.01), "bytes"), Verdict.NOT_REPRODUCED),
     "size.mib": (_measured(207e6 / 2**20, "MiB"), Verdict.REPRODUCED),  # 197.4 MiB is 207 MB
@@ -292,11 +343,14 @@ def test_a_consistent_source_is_not_called_inconsistent_when_a_bound_is_unbounde
     """0 x an unbounded interval has NaN corners; the reach of the formula must stay unbounded, not NaN
     (a NaN reach meets nothing, which called a self-consistent source INCONSISTENT)."""
     path = tmp_path / "unbounded.toml"
-    path.write_text(claims_toml(
-        claim("a.x", value=10.0, precision=1),
-        claim("a.y", value=0.0, precision=0.1),  # a.y + 0.01 straddles 0: a.x / (a.y + 0.01) is unbounded
-        claim("a.z", value=5.0, precision=1, formula="a.x / (a.y + 0.01) * 0 + 5"),
-    ), encoding="utf-8")
+    path.write_text(
+        claims_toml(
+            claim("a.x", value=10.0, precision=1),
+            claim("a.y", value=0.0, precision=0.1),  # a.y + 0.01 straddles 0: a.x / (a.y + 0.01) is unbounded
+            claim("a.z", value=5.0, precision=1, formula="a.x / (a.y + 0.01) * 0 + 5"),
+        ),
+        encoding="utf-8",
+    )
     loaded = load(path)
     assert loaded.invalid == ()
     z = loaded.claim("a.z")
@@ -327,13 +381,27 @@ E2E = [
 
 def test_planted_parameter_counts_end_to_end(pytester: pytest.Pytester) -> None:
     records = [
-        claim(cid, value=value, unit="parameters", precision=1, tolerance=tol,
-              measure={"kind": "parameter_count", "model": "tiny"})
+        claim(
+            cid,
+            value=value,
+            unit="parameters",
+            precision=1,
+            tolerance=tol,
+            measure={"kind": "parameter_count", "model": "tiny"},
+        )
         for cid, value, tol, _ in E2E
     ]
     # a derived claim whose stated component is 10% high: measured by its formula, it must fail too
-    records.append(claim("size.derived_from_high", value=None, unit="bytes", formula="params.ten_percent_high * 4",
-                         tolerance=RELATIVE, measure=None))
+    records.append(
+        claim(
+            "size.derived_from_high",
+            value=None,
+            unit="bytes",
+            formula="params.ten_percent_high * 4",
+            tolerance=RELATIVE,
+            measure=None,
+        )
+    )
     expected = {cid: outcome for cid, _, _, outcome in E2E} | {"size.derived_from_high": "failed"}
     folder = pytester.path / "claims"
     folder.mkdir()
@@ -341,8 +409,9 @@ def test_planted_parameter_counts_end_to_end(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = ["--strict-markers"]\n')
     run = pytester.runpytest("-p", "no:cacheprovider", "--claims-out=out")
     in_process = run.reprec  # type: ignore[attr-defined]  (in-process runs have it)
-    reports = {r.nodeid.split("::")[1]: r for r in in_process.getreports("pytest_runtest_logreport")
-               if r.when == "call"}
+    reports = {
+        r.nodeid.split("::")[1]: r for r in in_process.getreports("pytest_runtest_logreport") if r.when == "call"
+    }
     got = {cid: r.outcome for cid, r in reports.items()}
     results = {r["id"]: r for r in json.loads((pytester.path / "out" / "results.json").read_text())["results"]}
     wrong = {cid: got.get(cid) for cid in expected if got.get(cid) != expected[cid]}
@@ -360,6 +429,8 @@ def test_planted_parameter_counts_end_to_end(pytester: pytest.Pytester) -> None:
 def test_planted_case_count() -> None:
     """The figure to quote: planted cases over the three levels (Hypothesis examples not counted)."""
     total = len(PLANTED) + len(PLANTED_MEASUREMENTS) + len(FORMULA_VERDICTS) + len(E2E) + 1
-    print(f"planted cases: {total} (verdict table {len(PLANTED)}, engine "
-          f"{len(PLANTED_MEASUREMENTS) + len(FORMULA_VERDICTS)}, end to end {len(E2E) + 1})")
+    print(
+        f"planted cases: {total} (verdict table {len(PLANTED)}, engine "
+        f"{len(PLANTED_MEASUREMENTS) + len(FORMULA_VERDICTS)}, end to end {len(E2E) + 1})"
+    )
     assert total >= 100

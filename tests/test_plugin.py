@@ -12,26 +12,34 @@ from claimsfile import TINY_PARAMETERS, claim, fixed, results, write
 
 pytestmark = pytest.mark.fast
 
+
 def test_every_verdict_maps_to_its_pytest_outcome(project: pytest.Pytester) -> None:
     write(
         project,
         claim("v.reproduced", value=1.0, measure=fixed(1.2)),
         claim("v.not_reproduced", value=1.0, measure=fixed(2.0)),
         claim("v.inconclusive", value=1.0, measure=fixed(1.4, low=1.3, high=1.7)),
-        claim("v.not_comparable", value=1.0, conditions={"device": "cpu"}, comparable_on=["device"],
-              measure=fixed(1.0, conditions={"device": "cuda"})),
+        claim(
+            "v.not_comparable",
+            value=1.0,
+            conditions={"device": "cpu"},
+            comparable_on=["device"],
+            measure=fixed(1.0, conditions={"device": "cuda"}),
+        ),
         claim("v.not_run", value=1.0),
         claim("v.part", value=2.0, measure=fixed(2.0)),
         claim("v.inconsistent", value=5.0, formula="v.part * 2", measure=fixed(5.0)),
     )
     run = project.runpytest("-m", "claims", "--claims-out=out", "-rA")
     run.assert_outcomes(passed=2, failed=1, skipped=2, xfailed=2)
-    run.stdout.fnmatch_lines([
-        "*NOT_REPRODUCED: v.not_reproduced*",
-        "*why: measured 2 is outside the band [[]0.5, 1.5]*",
-        "*rerun: pytest claims/toy.toml::v.not_reproduced*",
-        "*claims results: *results.json",
-    ])
+    run.stdout.fnmatch_lines(
+        [
+            "*NOT_REPRODUCED: v.not_reproduced*",
+            "*why: measured 2 is outside the band [[]0.5, 1.5]*",
+            "*rerun: pytest claims/toy.toml::v.not_reproduced*",
+            "*claims results: *results.json",
+        ]
+    )
     verdicts = {cid: r["verdict"] for cid, r in results(project).items()}
     assert verdicts == {
         "v.reproduced": "REPRODUCED",
@@ -53,9 +61,18 @@ def test_strict_makes_inconclusive_fail(project: pytest.Pytester) -> None:
 def test_not_run_says_what_to_supply_and_not_comparable_shows_the_numbers(project: pytest.Pytester) -> None:
     write(
         project,
-        claim("v.not_run", value=1.0, measure={"kind": "not_measurable", "requires": "a phone", "remedy": "run it on the phone"}),
-        claim("v.other", value=1.0, conditions={"device": "cpu"}, comparable_on=["device"],
-              measure=fixed(3.5, conditions={"device": "cuda"})),
+        claim(
+            "v.not_run",
+            value=1.0,
+            measure={"kind": "not_measurable", "requires": "a phone", "remedy": "run it on the phone"},
+        ),
+        claim(
+            "v.other",
+            value=1.0,
+            conditions={"device": "cpu"},
+            comparable_on=["device"],
+            measure=fixed(3.5, conditions={"device": "cuda"}),
+        ),
     )
     run = project.runpytest("-m", "claims", "-rs", "--claims-out=out")
     run.stdout.fnmatch_lines(["*needs a phone*", "*to run it: run it on the phone*"])
@@ -65,8 +82,9 @@ def test_not_run_says_what_to_supply_and_not_comparable_shows_the_numbers(projec
 
 
 def test_results_file_has_what_a_reviewer_needs(project: pytest.Pytester) -> None:
-    write(project, claim("v.reproduced", value=1.0, measure=fixed(1.2, low=1.1, high=1.3),
-                         conditions={"device": "cpu"}))
+    write(
+        project, claim("v.reproduced", value=1.0, measure=fixed(1.2, low=1.1, high=1.3), conditions={"device": "cpu"})
+    )
     project.runpytest("-m", "claims", "--claims-out=out").assert_outcomes(passed=1)
     data = json.loads((project.path / "out" / "results.json").read_text())
     (r,) = data["results"]
@@ -82,11 +100,17 @@ def test_results_file_has_what_a_reviewer_needs(project: pytest.Pytester) -> Non
 
 
 def test_a_bad_record_is_its_own_failing_item_and_the_others_run(project: pytest.Pytester) -> None:
-    write(project, claim("v.good", value=1.0, measure=fixed(1.0)), claim("v.bad", value="one"),
-          claim("v.also_good", value=2.0, measure=fixed(2.0)))
+    write(
+        project,
+        claim("v.good", value=1.0, measure=fixed(1.0)),
+        claim("v.bad", value="one"),
+        claim("v.also_good", value=2.0, measure=fixed(2.0)),
+    )
     run = project.runpytest("-m", "claims")
     run.assert_outcomes(passed=2, failed=1)
-    run.stdout.fnmatch_lines(["*claims/toy.toml: claim 'v.bad': field 'value': expected a number; found a string 'one'*"])
+    run.stdout.fnmatch_lines(
+        ["*claims/toy.toml: claim 'v.bad': field 'value': expected a number; found a string 'one'*"]
+    )
     assert "Traceback" not in run.stdout.str()
 
 
@@ -110,9 +134,17 @@ def test_markers_are_registered_and_select_claims(project: pytest.Pytester) -> N
 
 
 def test_parameter_counts_are_measured_from_the_config(project: pytest.Pytester) -> None:
-    write(project, claim("params.tiny", value=TINY_PARAMETERS / 1e3, unit="million parameters", precision=0.001,
-                         tolerance={"kind": "precision", "rationale": "exact"},
-                         measure={"kind": "parameter_count", "model": "tiny"}))
+    write(
+        project,
+        claim(
+            "params.tiny",
+            value=TINY_PARAMETERS / 1e3,
+            unit="million parameters",
+            precision=0.001,
+            tolerance={"kind": "precision", "rationale": "exact"},
+            measure={"kind": "parameter_count", "model": "tiny"},
+        ),
+    )
     # the claim says thousands where the unit is millions: 1000x off, so it must not reproduce
     project.runpytest("-m", "claims", "--claims-out=out").assert_outcomes(failed=1)
     r = results(project)["params.tiny"]
@@ -135,13 +167,17 @@ def test_results_are_gathered_from_xdist_workers(project: pytest.Pytester) -> No
 
 
 def test_importing_the_plugin_imports_no_heavy_library() -> None:
-    code = "import harness.plugin, sys; print(sorted(m for m in ('torch', 'transformers', 'datasets', 'numpy') if m in sys.modules))"
+    heavy = ("torch", "transformers", "datasets", "numpy")
+    code = f"import harness.plugin, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_nothing_in_the_package_names_a_paper_or_model() -> None:
     package = Path(__file__).resolve().parents[1] / "harness"
-    offenders = [str(p) for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".html")
-                 and "bert" in p.read_text(encoding="utf-8").lower()]
+    offenders = [
+        str(p)
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".j2", ".html") and "bert" in p.read_text(encoding="utf-8").lower()
+    ]
     assert offenders == []

@@ -99,8 +99,13 @@ def run(project: pytest.Pytester) -> tuple[pytest.Pytester, pytest.RunResult]:  
         claim("size.large", value=1.0, quote=PLANTED, measure=fixed(3.0)),
         claim("size.close", value=1.0, measure=fixed(2.0)),
         claim("speed.ratio", value=1.0, measure=fixed(1.4, low=1.3, high=1.7)),
-        claim("speed.device", value=1.0, conditions={"device": "cpu"}, comparable_on=["device"],
-              measure=fixed(1.0, conditions={"device": "cuda"})),
+        claim(
+            "speed.device",
+            value=1.0,
+            conditions={"device": "cpu"},
+            comparable_on=["device"],
+            measure=fixed(1.0, conditions={"device": "cuda"}),
+        ),
         claim("task.score", value=1.0),
     )
     outcome = project.runpytest("-m", "claims", "--claims-out=out")
@@ -114,8 +119,13 @@ def test_the_plugin_writes_the_report_next_to_the_results(run: tuple[pytest.Pyte
     assert_self_contained(page)
     summary = page.section_text("summary")
     assert "6 claims" in summary
-    for count, verdict in ((2, "NOT_REPRODUCED"), (1, "INCONCLUSIVE"), (1, "NOT_COMPARABLE"), (1, "NOT_RUN"),
-                           (1, "REPRODUCED")):
+    for count, verdict in (
+        (2, "NOT_REPRODUCED"),
+        (1, "INCONCLUSIVE"),
+        (1, "NOT_COMPARABLE"),
+        (1, "NOT_RUN"),
+        (1, "REPRODUCED"),
+    ):
         assert f"{count} {verdict}" in summary
 
 
@@ -127,8 +137,13 @@ def test_deviations_come_most_severe_first_with_numbers_in_unit_and_widths(
     header, *rows = page.rows["deviations"]
     assert header[:4] == ["Verdict", "Claim", "Quote", "Claimed"]
     assert [r[1] for r in rows] == ["size.large", "size.close", "speed.ratio", "speed.device", "task.score"]
-    assert [r[0] for r in rows] == ["NOT_REPRODUCED SMOKE", "NOT_REPRODUCED SMOKE", "INCONCLUSIVE SMOKE",
-                                    "NOT_COMPARABLE SMOKE", "NOT_RUN"]
+    assert [r[0] for r in rows] == [
+        "NOT_REPRODUCED SMOKE",
+        "NOT_REPRODUCED SMOKE",
+        "INCONCLUSIVE SMOKE",
+        "NOT_COMPARABLE SMOKE",
+        "NOT_RUN",
+    ]
     large = rows[0]
     # band 1 +- 0.5: measured 3 is +2 in the unit and +4 tolerance widths
     assert large[3:8] == ["1 ratio", "3 ratio", "", "+2", "+4.00"]
@@ -168,8 +183,10 @@ def test_every_claim_has_provenance_conditions_evidence_and_the_rerun_command(
     html = (p.path / "out" / "report.html").read_text(encoding="utf-8")
     page = parse(html)
     details = [a["id"] for t, a in page.tags if t == "details"]
-    assert details == [f"claim-claims-toy.toml--{c}" for c in
-                       ("size.close", "size.large", "size.small", "speed.device", "speed.ratio", "task.score")]
+    assert details == [
+        f"claim-claims-toy.toml--{c}"
+        for c in ("size.close", "size.large", "size.small", "speed.device", "speed.ratio", "task.score")
+    ]
     text = page.section_text("claims")
     assert "pytest claims/toy.toml::speed.device" in text
     assert "fixed by the test" in text  # the evidence path
@@ -181,7 +198,9 @@ def test_every_claim_has_provenance_conditions_evidence_and_the_rerun_command(
 
 
 def test_the_report_is_regenerated_from_the_results_file_alone(
-    run: tuple[pytest.Pytester, pytest.RunResult], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    run: tuple[pytest.Pytester, pytest.RunResult],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     p, _ = run
     original = (p.path / "out" / "report.html").read_text(encoding="utf-8")
@@ -198,7 +217,8 @@ def test_the_report_is_regenerated_from_the_results_file_alone(
 
 
 def test_report_of_something_that_is_not_a_results_file_says_so(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     bad = tmp_path / "results.json"
     bad.write_text('{"hello": 1}', encoding="utf-8")
@@ -210,11 +230,26 @@ def test_report_of_something_that_is_not_a_results_file_says_so(
     assert exc.value.code == 2
 
 
-def result(claim_id: str, verdict: str, claimed: float | None = 10.0, measured: float | None = None,
-           band: tuple[float, float] | None = (9.0, 11.0), **extra: object) -> ClaimResult:
-    return ClaimResult(id=claim_id, nodeid=f"c.toml::{claim_id}", verdict=verdict, reason="r", unit="ratio",
-                       claimed=claimed, band=band, tolerance=extra.pop("tolerance", {"kind": "absolute", "value": 1.0}),
-                       measured=measured, **extra)  # type: ignore[arg-type]
+def result(
+    claim_id: str,
+    verdict: str,
+    claimed: float | None = 10.0,
+    measured: float | None = None,
+    band: tuple[float, float] | None = (9.0, 11.0),
+    **extra: object,
+) -> ClaimResult:
+    return ClaimResult(
+        id=claim_id,
+        nodeid=f"c.toml::{claim_id}",
+        verdict=verdict,
+        reason="r",
+        unit="ratio",
+        claimed=claimed,
+        band=band,
+        tolerance=extra.pop("tolerance", {"kind": "absolute", "value": 1.0}),
+        measured=measured,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def test_severity_order_puts_errors_first_and_bigger_misses_before_smaller() -> None:
@@ -232,8 +267,13 @@ def test_tolerance_width_of_one_sided_claims_is_their_margin_or_precision() -> N
     assert tolerance_width(result("a", "REPRODUCED", band=(9.0, 11.0))) == 1.0
     lower = result("b", "REPRODUCED", band=(9.5, math.inf), tolerance={"kind": "lower_bound", "value": 0.5})
     assert tolerance_width(lower) == 0.5
-    bare = result("c", "REPRODUCED", band=(-math.inf, 10.0), tolerance={"kind": "upper_bound", "value": 0.0},
-                  provenance={"precision": 0.1})
+    bare = result(
+        "c",
+        "REPRODUCED",
+        band=(-math.inf, 10.0),
+        tolerance={"kind": "upper_bound", "value": 0.0},
+        provenance={"precision": 0.1},
+    )
     assert tolerance_width(bare) == 0.1
     assert tolerance_width(result("d", "ERROR", claimed=None, band=None)) is None
 
@@ -247,9 +287,14 @@ def test_large_groups_split_by_their_second_word() -> None:
 
 
 def test_a_value_far_off_the_band_is_clipped_at_the_edge_and_says_so() -> None:
-    c = chart("g", [("far", result("far", "NOT_REPRODUCED", measured=100.0)),
-                    ("near", result("near", "REPRODUCED", measured=10.5)),
-                    ("none", result("none", "NOT_RUN"))])
+    c = chart(
+        "g",
+        [
+            ("far", result("far", "NOT_REPRODUCED", measured=100.0)),
+            ("near", result("near", "REPRODUCED", measured=10.5)),
+            ("none", result("none", "NOT_RUN")),
+        ],
+    )
     far, near = c.rows
     assert c.span == 8 and far.clipped == "right" and near.clipped == ""
     assert far.measured_x == max(x for x, _ in c.ticks)
@@ -275,7 +320,8 @@ def test_junit_xml_carries_each_claims_verdict_and_values(project: pytest.Pytest
         claim("j.xfail", value=1.0, measure=fixed(1.4, low=1.3, high=1.7)),
     )
     project.runpytest("-m", "claims", "--claims-out=out", "--junitxml=junit.xml").assert_outcomes(
-        passed=1, failed=1, skipped=1, xfailed=1)
+        passed=1, failed=1, skipped=1, xfailed=1
+    )
     tree = ET.parse(project.path / "junit.xml")
     cases = {c.get("name"): c for c in tree.iter("testcase")}
     assert set(cases) == {"j.pass", "j.fail", "j.skip", "j.xfail"}

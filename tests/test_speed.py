@@ -170,8 +170,14 @@ def test_models_alternate_on_each_input_after_interleaved_warmup() -> None:
 
 def test_exactly_proportional_latencies_give_a_zero_width_interval() -> None:
     lengths = [5, 9, 14, 30, 7, 11]
-    run = paired_run(("a", "b"), lambda k, i: lengths[i] * (3.0 if k == 0 else 1.5), list(range(6)),
-                     StoppingRule(min_inputs=6), FakeTimer(), warmup_calls=0)
+    run = paired_run(
+        ("a", "b"),
+        lambda k, i: lengths[i] * (3.0 if k == 0 else 1.5),
+        list(range(6)),
+        StoppingRule(min_inputs=6),
+        FakeTimer(),
+        warmup_calls=0,
+    )
     assert run.ratio(0, 1) == (2.0, (2.0, 2.0))
     assert run.stopped == "precision"
 
@@ -179,8 +185,14 @@ def test_exactly_proportional_latencies_give_a_zero_width_interval() -> None:
 def test_bootstrap_ratio_interval_exact_numbers() -> None:
     # model a takes 2 or 4 s, b always 1 s: each replicate's ratio is mean(a[idx]) in {2, 3, 4} with
     # probability 1/4, 1/2, 1/4, so the 95% percentile interval is exactly [2, 4] around the value 3
-    run = paired_run(("a", "b"), lambda k, i: (2.0, 4.0)[i] if k == 0 else 1.0, [0, 1],
-                     StoppingRule(min_inputs=2, budget_seconds=0.0, floor_inputs=2), FakeTimer(), warmup_calls=0)
+    run = paired_run(
+        ("a", "b"),
+        lambda k, i: (2.0, 4.0)[i] if k == 0 else 1.0,
+        [0, 1],
+        StoppingRule(min_inputs=2, budget_seconds=0.0, floor_inputs=2),
+        FakeTimer(),
+        warmup_calls=0,
+    )
     assert run.ratio(0, 1) == (3.0, (2.0, 4.0))
     idx = bootstrap_indices(2, rng(BOOTSTRAP_SEED))
     np.testing.assert_array_equal(run.indices, idx)
@@ -194,9 +206,14 @@ def test_pairing_narrows_the_interval() -> None:
     gen = np.random.default_rng(5)
     base = gen.lognormal(3.0, 0.6, size=80)
     noise = 1 + 0.02 * gen.standard_normal(80)
-    run = paired_run(("a", "b"), lambda k, i: base[i] * (2 * noise[i] if k == 0 else 1.0), list(range(80)),
-                     StoppingRule(min_inputs=80, budget_seconds=0.0, floor_inputs=80), FakeTimer(),
-                     warmup_calls=0)
+    run = paired_run(
+        ("a", "b"),
+        lambda k, i: base[i] * (2 * noise[i] if k == 0 else 1.0),
+        list(range(80)),
+        StoppingRule(min_inputs=80, budget_seconds=0.0, floor_inputs=80),
+        FakeTimer(),
+        warmup_calls=0,
+    )
     value, (lo, hi) = run.ratio(0, 1)
     other = bootstrap_indices(80, rng(99))
     unpaired = percentile_interval(run.mean_replicates(0) / run.per_input[1][other].mean(axis=1))
@@ -231,8 +248,15 @@ def test_an_imprecise_run_takes_more_inputs_until_the_interval_is_narrow() -> No
             return 1.0
         return (1.5, 2.5)[i % 2] if i < 10 else 2.0
 
-    run = paired_run(("a", "b"), call, list(range(200)), StoppingRule(min_inputs=10, relative_halfwidth=0.05,
-                     budget_seconds=60.0), FakeTimer(), warmup_calls=0, outlier_factor=10.0)
+    run = paired_run(
+        ("a", "b"),
+        call,
+        list(range(200)),
+        StoppingRule(min_inputs=10, relative_halfwidth=0.05, budget_seconds=60.0),
+        FakeTimer(),
+        warmup_calls=0,
+        outlier_factor=10.0,
+    )
     assert run.stopped == "precision"
     assert 10 < run.inputs.size < 200
     value, (lo, hi) = run.ratio(0, 1)
@@ -241,9 +265,15 @@ def test_an_imprecise_run_takes_more_inputs_until_the_interval_is_narrow() -> No
 
 def test_the_budget_stops_a_run_that_never_gets_precise() -> None:
     noisy = np.random.default_rng(1).uniform(1, 3, size=100)
-    run = paired_run(("a", "b"), lambda k, i: noisy[i] if k == 0 else 1.0, list(range(100)),
-                     StoppingRule(min_inputs=50, budget_seconds=0.0, floor_inputs=20), FakeTimer(), warmup_calls=0,
-                     outlier_factor=10.0)
+    run = paired_run(
+        ("a", "b"),
+        lambda k, i: noisy[i] if k == 0 else 1.0,
+        list(range(100)),
+        StoppingRule(min_inputs=50, budget_seconds=0.0, floor_inputs=20),
+        FakeTimer(),
+        warmup_calls=0,
+        outlier_factor=10.0,
+    )
     assert run.stopped == "budget" and run.inputs.size == 20
 
 
@@ -278,8 +308,13 @@ def test_a_deliberately_slowed_model_is_measured_as_slower() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread: another process on the other core cannot stall a thread barrier
     try:
-        run = paired_run(("fast", "slow"), call, list(range(60)),
-                         StoppingRule(min_inputs=60, budget_seconds=0.0, floor_inputs=60), Timer("cpu"))
+        run = paired_run(
+            ("fast", "slow"),
+            call,
+            list(range(60)),
+            StoppingRule(min_inputs=60, budget_seconds=0.0, floor_inputs=60),
+            Timer("cpu"),
+        )
     finally:
         torch.set_num_threads(threads)
     value, (lo, hi) = run.ratio(1, 0)
@@ -322,8 +357,15 @@ def test_flop_count_is_the_encoders_analytic_count() -> None:
     pooler's 2d^2 once."""
     claims_file = load(ROOT / "claims" / "distilbert.toml")  # for a ModelSpec with auto_class AutoModel
     spec = claims_file.models["bert_base"]
-    config = {"model_type": "bert", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 4,
-              "num_attention_heads": 2, "intermediate_size": 64, "max_position_embeddings": 64}
+    config = {
+        "model_type": "bert",
+        "vocab_size": 100,
+        "hidden_size": 32,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "max_position_embeddings": 64,
+    }
     c0, c1, c2 = flop_polynomial(build_model(spec, config, device="cpu"), "cpu", 100)
     d, f, n = 32, 64, 4
     assert (c0, c1, c2) == pytest.approx((2 * d * d, 2 * n * (4 * d * d + 2 * d * f), 4 * n * d))
@@ -380,16 +422,26 @@ def _local_stsb(tmp_path: Path) -> tuple[Path, Path]:
     checkpoint = tmp_path / "models" / "nonexistent" / "tiny-big"
     checkpoint.mkdir(parents=True)
     (checkpoint / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    (checkpoint / "config.json").write_text(json.dumps({
-        "model_type": "bert", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 4, "num_attention_heads": 2,
-        "intermediate_size": 64, "max_position_embeddings": 64}))
+    (checkpoint / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "bert",
+                "vocab_size": 100,
+                "hidden_size": 32,
+                "num_hidden_layers": 4,
+                "num_attention_heads": 2,
+                "intermediate_size": 64,
+                "max_position_embeddings": 64,
+            }
+        )
+    )
     return tmp_path / "data", tmp_path / "models"
 
 
 @pytest.mark.parametrize("tokenization", [False, True])
 def test_the_real_workload_is_timed_when_data_and_tokenizer_are_here(tmp_path: Path, tokenization: bool) -> None:
     data_dir, models_dir = _local_stsb(tmp_path)
-    extra = f"include_tokenization = {str(tokenization).lower()}\ntokenizer = \"big\""
+    extra = f'include_tokenization = {str(tokenization).lower()}\ntokenizer = "big"'
     claims_file = load(tiny_file(tmp_path, extra))
     context = Context(claims_file, Options(data_dir=data_dir, models_dir=models_dir, speed_profile="full"))
     m = context.measure(claims_file.claim("speed.big"))
@@ -430,9 +482,16 @@ def test_timings_are_written_to_pytest_benchmark_storage(
     pytester.makeini("[pytest]\n")
     out = tmp_path / "bench.json"
     storage = tmp_path / "storage"
-    result = pytester.runpytest("-m", "claims", "-p", "no:cacheprovider", f"--benchmark-json={out}",
-                                "--benchmark-autosave", f"--benchmark-storage=file://{storage}",
-                                f"--claims-out={tmp_path / 'results'}")
+    result = pytester.runpytest(
+        "-m",
+        "claims",
+        "-p",
+        "no:cacheprovider",
+        f"--benchmark-json={out}",
+        "--benchmark-autosave",
+        f"--benchmark-storage=file://{storage}",
+        f"--claims-out={tmp_path / 'results'}",
+    )
     result.assert_outcomes(passed=1, skipped=2)  # the ratio passes; absolute times: NOT_COMPARABLE
     written = json.loads(out.read_text())
     by_name = {b["fullname"]: b for b in written["benchmarks"]}

@@ -20,8 +20,15 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (torch sees none)"),
 ]
 
-CONFIG = {"model_type": "bert", "vocab_size": 1000, "hidden_size": 256, "num_hidden_layers": 4,
-          "num_attention_heads": 4, "intermediate_size": 1024, "max_position_embeddings": 256}
+CONFIG = {
+    "model_type": "bert",
+    "vocab_size": 1000,
+    "hidden_size": 256,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "intermediate_size": 1024,
+    "max_position_embeddings": 256,
+}
 
 CLAIMS = textwrap.dedent(
     """
@@ -150,8 +157,14 @@ def test_paired_run_on_cuda_orders_a_deeper_model_after_a_shallower_one() -> Non
         with torch.inference_mode():
             return models[k](input_ids=inputs[i])
 
-    run = paired_run(("deep", "shallow"), call, list(range(80)),
-                     StoppingRule(min_inputs=80, budget_seconds=0.0, floor_inputs=80), Timer("cuda"), warmup_calls=5)
+    run = paired_run(
+        ("deep", "shallow"),
+        call,
+        list(range(80)),
+        StoppingRule(min_inputs=80, budget_seconds=0.0, floor_inputs=80),
+        Timer("cuda"),
+        warmup_calls=5,
+    )
     value, (lo, hi) = run.ratio(0, 1)
     # 8 against 2 layers: launch-bound at batch 1, so about 3x to 4x; never near 1, never above 8
     assert 1.3 < lo <= value <= hi < 8.0, (value, lo, hi)

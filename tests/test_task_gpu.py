@@ -27,8 +27,11 @@ pytestmark = [
 def test_tiny_fine_tune_and_evaluation_on_cuda(tmp_path: Path) -> None:
     models, data_dir = tiny.write_models(tmp_path / "models"), tiny.write_glue(tmp_path / "data")
     claims = tmp_path / "claims.toml"
-    claims.write_text(tiny.claims_header() + tiny.claim("glue.tiny_bert.sst2", "tiny_bert", "glue/sst2", "accuracy",
-                                                          recipe="tiny_single"), encoding="utf-8")
+    claims.write_text(
+        tiny.claims_header()
+        + tiny.claim("glue.tiny_bert.sst2", "tiny_bert", "glue/sst2", "accuracy", recipe="tiny_single"),
+        encoding="utf-8",
+    )
     options = Options(models_dir=models, data_dir=data_dir, cache_dir=tmp_path / "cache", device="cuda")
     context = Context(load(claims), options)
     measured = context.measure(context.file.claim("glue.tiny_bert.sst2"))
@@ -48,11 +51,23 @@ def test_tiny_fine_tune_and_evaluation_on_cuda(tmp_path: Path) -> None:
     task = data.task("glue/sst2")
     dev = data.load(task, "eval", options)
     texts = [list(dev.dataset["sentence"])]
-    cpu = predict_classes(load_for_task(Path(entry), task), load_tokenizer(Path(entry)), texts, Runtime("cpu"),
-                          max_length=64, batch_size=16)
+    cpu = predict_classes(
+        load_for_task(Path(entry), task),
+        load_tokenizer(Path(entry)),
+        texts,
+        Runtime("cpu"),
+        max_length=64,
+        batch_size=16,
+    )
     runtime = Runtime.for_device(resolve_device("cuda"))
-    gpu = predict_classes(load_for_task(Path(entry), task).to(runtime.device), load_tokenizer(Path(entry)), texts,
-                          runtime, max_length=64, batch_size=default_batch_size(runtime.device))
+    gpu = predict_classes(
+        load_for_task(Path(entry), task).to(runtime.device),
+        load_tokenizer(Path(entry)),
+        texts,
+        runtime,
+        max_length=64,
+        batch_size=default_batch_size(runtime.device),
+    )
     assert np.mean(cpu.argmax(1) == gpu.argmax(1)) >= 0.9
     assert np.allclose(cpu, gpu, atol=0.1 if bf16 else 1e-3)
     accuracy = 100 * np.mean(gpu.argmax(1) == np.asarray(dev.dataset["label"]))

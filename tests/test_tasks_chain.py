@@ -32,13 +32,20 @@ CHAIN = (
     tiny.claims_header()
     + tiny.claim("glue.tiny_bert.sst2", "tiny_bert", "glue/sst2", "accuracy")
     + tiny.claim("glue.tiny_distilbert.sst2", "tiny_distilbert", "glue/sst2", "accuracy")
-    + tiny.claim("glue.tiny_distilbert.stsb", "tiny_distilbert", "glue/stsb", "pearson_spearman_mean",
-                 recipe="tiny_single")
+    + tiny.claim(
+        "glue.tiny_distilbert.stsb", "tiny_distilbert", "glue/stsb", "pearson_spearman_mean", recipe="tiny_single"
+    )
     + tiny.claim("squad.tiny_bert.em", "tiny_bert", "squad_v1", "exact_match", recipe="tiny_squad")
     + tiny.claim("squad.tiny_bert.f1", "tiny_bert", "squad_v1", "squad_f1", recipe="tiny_squad")
     + tiny.formula_claim("glue.retention", "glue.tiny_distilbert.sst2 / glue.tiny_bert.sst2", "glue/sst2")
-    + tiny.formula_claim("glue.tiny_distilbert.macro", "mean(glue.tiny_distilbert.sst2, glue.tiny_distilbert.stsb)",
-                         "glue", unit="points", value=50, width=50)
+    + tiny.formula_claim(
+        "glue.tiny_distilbert.macro",
+        "mean(glue.tiny_distilbert.sst2, glue.tiny_distilbert.stsb)",
+        "glue",
+        unit="points",
+        value=50,
+        width=50,
+    )
 )
 
 
@@ -48,16 +55,30 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"models": tiny.write_models(root / "models"), "data": tiny.write_data(root / "data"), "root": root}
 
 
-def _run(pytester: pytest.Pytester, world: dict[str, Path], claims: str, cache: Path, *args: str,
-         subprocess: bool = False, models: bool = True) -> tuple[Any, dict[str, dict[str, Any]]]:
+def _run(
+    pytester: pytest.Pytester,
+    world: dict[str, Path],
+    claims: str,
+    cache: Path,
+    *args: str,
+    subprocess: bool = False,
+    models: bool = True,
+) -> tuple[Any, dict[str, dict[str, Any]]]:
     pytester.makeini("[pytest]\n")  # the rootdir, whose claims/ holds the claims file
     (pytester.path / "claims").mkdir(exist_ok=True)
     (pytester.path / "claims" / "tiny.toml").write_text(claims, encoding="utf-8")
     out = pytester.path / "out"
     shutil.rmtree(out, ignore_errors=True)
     # --option=value: a separate path argument would count towards the rootdir
-    options = [*([f"--claims-models-dir={world['models']}"] if models else []), f"--claims-data-dir={world['data']}",
-               f"--claims-cache-dir={cache}", f"--claims-out={out}", "-p", "no:cacheprovider", *args]
+    options = [
+        *([f"--claims-models-dir={world['models']}"] if models else []),
+        f"--claims-data-dir={world['data']}",
+        f"--claims-cache-dir={cache}",
+        f"--claims-out={out}",
+        "-p",
+        "no:cacheprovider",
+        *args,
+    ]
     result = pytester.runpytest_subprocess(*options) if subprocess else pytester.runpytest(*options)
     written = out / "results.json"
     results = json.loads(written.read_text())["results"] if written.exists() else []
@@ -97,8 +118,12 @@ def _naive_squad(entry: Path, world: dict[str, Path]) -> tuple[float, float]:
             offsets = enc.pop("offset_mapping")[0]
             out = model(**enc)
             context = [i for i, s in enumerate(enc.sequence_ids(0)) if s == 1]
-            best = max(((out.start_logits[0, s] + out.end_logits[0, e]).item(), s, e)
-                       for s in context for e in context if s <= e < s + 5)
+            best = max(
+                ((out.start_logits[0, s] + out.end_logits[0, e]).item(), s, e)
+                for s in context
+                for e in context
+                if s <= e < s + 5
+            )
             answers.append(row["context"][int(offsets[best[1]][0]) : int(offsets[best[2]][1])])
     truths = [a["text"] for a in dev["answers"]]
     return metrics.compute("exact_match", answers, truths), metrics.compute("squad_f1", answers, truths)
@@ -107,9 +132,15 @@ def _naive_squad(entry: Path, world: dict[str, Path]) -> tuple[float, float]:
 def test_the_tiny_chain_runs_end_to_end_and_a_second_run_trains_nothing(pytester, world, tmp_path):
     cache = tmp_path / "cache"
     result, by_id = _run(pytester, world, CHAIN, cache)
-    assert set(by_id) == {"glue.tiny_bert.sst2", "glue.tiny_distilbert.sst2", "glue.tiny_distilbert.stsb",
-                          "squad.tiny_bert.em", "squad.tiny_bert.f1", "glue.retention", "glue.tiny_distilbert.macro"
-                          }, result.stdout.str()[-3000:]
+    assert set(by_id) == {
+        "glue.tiny_bert.sst2",
+        "glue.tiny_distilbert.sst2",
+        "glue.tiny_distilbert.stsb",
+        "squad.tiny_bert.em",
+        "squad.tiny_bert.f1",
+        "glue.retention",
+        "glue.tiny_distilbert.macro",
+    }, result.stdout.str()[-3000:]
     for r in by_id.values():
         assert r["verdict"] in ("REPRODUCED", "NOT_REPRODUCED", "INCONCLUSIVE"), (r["id"], r["reason"])
         assert r["smoke"] and r["evidence"]["smoke"] and "[SMOKE" in r["reason"]
@@ -200,8 +231,9 @@ def test_a_published_checkpoint_is_found_in_a_hugging_face_cache_layout(pytester
     (repo / "refs" / "main").write_text(commit)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    claims = (tiny.claims_header(published="tiny-org/distilbert-sst2")
-              + tiny.claim("glue.tiny_distilbert.sst2", "tiny_distilbert", "glue/sst2", "accuracy"))
+    claims = tiny.claims_header(published="tiny-org/distilbert-sst2") + tiny.claim(
+        "glue.tiny_distilbert.sst2", "tiny_distilbert", "glue/sst2", "accuracy"
+    )
     result, by_id = _run(pytester, world, claims, tmp_path / "cache", subprocess=True, models=False)
     r = by_id["glue.tiny_distilbert.sst2"]
     assert r["verdict"] != "ERROR", r["reason"]
@@ -216,8 +248,15 @@ def test_without_weights_or_data_every_task_claim_is_not_run_with_a_remedy(pytes
     (pytester.path / "claims").mkdir()
     shutil.copy(ROOT / "claims" / "distilbert.toml", pytester.path / "claims")
     out = pytester.path / "out"
-    pytester.runpytest("-m", "task", f"--claims-out={out}", f"--claims-models-dir={tmp_path}",
-                       f"--claims-data-dir={tmp_path}", "-p", "no:cacheprovider")
+    pytester.runpytest(
+        "-m",
+        "task",
+        f"--claims-out={out}",
+        f"--claims-models-dir={tmp_path}",
+        f"--claims-data-dir={tmp_path}",
+        "-p",
+        "no:cacheprovider",
+    )
     results = {r["id"]: r for r in json.loads((out / "results.json").read_text())["results"]}
     claims_file = load(ROOT / "claims" / "distilbert.toml")
     task_claims = [c for c in claims_file.claims if c.measure is not None and c.measure.kind == "task_score"]
@@ -256,7 +295,9 @@ def test_published_labels_are_mapped_by_name_or_assumed_in_order():
     mapping, note = _label_mapping(mnli, _Config({0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}), Path("x"))
     assert mapping == [2, 1, 0] and "mapped by name" in note
     assert _label_mapping(sst2, _Config({0: "LABEL_0", 1: "LABEL_1"}), Path("x")) == (
-        None, "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order")
+        None,
+        "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order",
+    )
     with pytest.raises(MeasurementError, match="do not name glue/sst2's labels"):
         _label_mapping(sst2, _Config({0: "yes", 1: "no"}), Path("x"))
     with pytest.raises(MeasurementError, match="has 3 labels"):

@@ -96,8 +96,14 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 widths = st.floats(min_value=0.0, max_value=1e3, allow_nan=False)
 
 
-@given(value=finite, measured=finite, half=st.floats(min_value=0.0, max_value=10.0), w1=widths, w2=widths,
-       kind=st.sampled_from(["absolute", "lower_bound", "upper_bound"]))
+@given(
+    value=finite,
+    measured=finite,
+    half=st.floats(min_value=0.0, max_value=10.0),
+    w1=widths,
+    w2=widths,
+    kind=st.sampled_from(["absolute", "lower_bound", "upper_bound"]),
+)
 def test_widening_a_tolerance_never_turns_reproduced_into_not_reproduced(
     value: float, measured: float, half: float, w1: float, w2: float, kind: str
 ) -> None:
@@ -111,9 +117,15 @@ def test_widening_a_tolerance_never_turns_reproduced_into_not_reproduced(
         assert after is not Verdict.NOT_REPRODUCED
 
 
-@given(lo=finite, span=st.floats(min_value=0.0, max_value=1e3), measured=finite,
-       half=st.floats(min_value=0.0, max_value=10.0))
-def test_a_point_verdict_agrees_with_a_zero_width_interval(lo: float, span: float, measured: float, half: float) -> None:
+@given(
+    lo=finite,
+    span=st.floats(min_value=0.0, max_value=1e3),
+    measured=finite,
+    half=st.floats(min_value=0.0, max_value=10.0),
+)
+def test_a_point_verdict_agrees_with_a_zero_width_interval(
+    lo: float, span: float, measured: float, half: float
+) -> None:
     b = Band(lo, lo + span)
     assert decide(b, measured).verdict is decide(b, measured, (measured, measured)).verdict
     # widening the measurement's interval can only make it less certain, never flip a decision

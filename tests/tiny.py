@@ -33,11 +33,27 @@ from harness.measurement import Options
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 VOCAB = 200
 N_EXAMPLES = 64
-TINY_BERT = {"model_type": "bert", "vocab_size": VOCAB, "hidden_size": 32, "num_hidden_layers": 2,
-             "num_attention_heads": 2, "intermediate_size": 64, "max_position_embeddings": 128,
-             "type_vocab_size": 2, "pad_token_id": 0}
-TINY_DISTILBERT = {"model_type": "distilbert", "vocab_size": VOCAB, "dim": 32, "n_layers": 2, "n_heads": 2,
-                   "hidden_dim": 64, "max_position_embeddings": 128, "pad_token_id": 0}
+TINY_BERT = {
+    "model_type": "bert",
+    "vocab_size": VOCAB,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "max_position_embeddings": 128,
+    "type_vocab_size": 2,
+    "pad_token_id": 0,
+}
+TINY_DISTILBERT = {
+    "model_type": "distilbert",
+    "vocab_size": VOCAB,
+    "dim": 32,
+    "n_layers": 2,
+    "n_heads": 2,
+    "hidden_dim": 64,
+    "max_position_embeddings": 128,
+    "pad_token_id": 0,
+}
 #: hub-style ids of the tiny checkpoints under the models dir
 BERT_ID, DISTILBERT_ID, PUBLISHED_ID = "tiny/bert", "tiny/distilbert", "tiny/distilbert-sst2"
 
@@ -73,9 +89,18 @@ def squad_articles(rng: random.Random, n: int) -> list[dict[str, Any]]:
         country, place = COUNTRIES[i % len(COUNTRIES)], PLACES[(i * 3 + rng.randrange(8)) % len(PLACES)]
         prefix = " ".join(rng.choice(FILLER) for _ in range(rng.randint(2, 8)))
         context = f"{prefix} the capital of {country} is {place} . {_sentence(rng, rng.choice(POSITIVE))}"
-        paragraphs.append({"context": context, "qas": [{
-            "id": f"q{i}", "question": f"what is the capital of {country} ?",
-            "answers": [{"text": place, "answer_start": context.index(f" is {place}") + 4}]}]})
+        paragraphs.append(
+            {
+                "context": context,
+                "qas": [
+                    {
+                        "id": f"q{i}",
+                        "question": f"what is the capital of {country} ?",
+                        "answers": [{"text": place, "answer_start": context.index(f" is {place}") + 4}],
+                    }
+                ],
+            }
+        )
     return [{"title": "capitals", "paragraphs": paragraphs}]
 
 
@@ -103,27 +128,89 @@ def write_glue(root: Path, n: int = N_EXAMPLES, seed: int = 0) -> Path:
         p = pairs(rng, n)
         _tsv(glue / "CoLA" / f"{split}.tsv", [[f"src{i}", y, "" if y else "*", t] for i, (t, y) in enumerate(s)], None)
         _tsv(glue / "SST-2" / f"{split}.tsv", [[t, y] for t, y in s], ["sentence", "label"])
-        _tsv(glue / "MRPC" / f"{split}.tsv", [[y, 100 + i, 200 + i, a, b] for i, (a, b, y) in enumerate(p)],
-             ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"], bom=True)
-        _tsv(glue / "QQP" / f"{split}.tsv", [[i, 2 * i, 2 * i + 1, a, b, y] for i, (a, b, y) in enumerate(p)],
-             ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"])
-        sts = [[i, "main-news", "f", "2012", i, "s1", "s2", a, b, f"{(len(set(a.split()) & set(b.split())) / 3):.3f}"]
-               for i, (a, b, _) in enumerate(p)]
-        _tsv(glue / "STS-B" / f"{split}.tsv", sts, ["index", "genre", "filename", "year", "old_index", "source1",
-                                                    "source2", "sentence1", "sentence2", "score"])
+        _tsv(
+            glue / "MRPC" / f"{split}.tsv",
+            [[y, 100 + i, 200 + i, a, b] for i, (a, b, y) in enumerate(p)],
+            ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"],
+            bom=True,
+        )
+        _tsv(
+            glue / "QQP" / f"{split}.tsv",
+            [[i, 2 * i, 2 * i + 1, a, b, y] for i, (a, b, y) in enumerate(p)],
+            ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"],
+        )
+        sts = [
+            [i, "main-news", "f", "2012", i, "s1", "s2", a, b, f"{(len(set(a.split()) & set(b.split())) / 3):.3f}"]
+            for i, (a, b, _) in enumerate(p)
+        ]
+        _tsv(
+            glue / "STS-B" / f"{split}.tsv",
+            sts,
+            [
+                "index",
+                "genre",
+                "filename",
+                "year",
+                "old_index",
+                "source1",
+                "source2",
+                "sentence1",
+                "sentence2",
+                "score",
+            ],
+        )
         labels = ["label1"] if split == "train" else ["label1", "label2", "label3", "label4", "label5"]
-        mnli = [[i, i, f"{i}e", "fiction", "(a)", "(b)", "(ROOT a)", "(ROOT b)", a, b,
-                 *([nli[i % 3]] * len(labels)), nli[i % 3]] for i, (a, b, _) in enumerate(p)]
-        _tsv(glue / "MNLI" / ("train.tsv" if split == "train" else "dev_matched.tsv"), mnli,
-             ["index", "promptID", "pairID", "genre", "sentence1_binary_parse", "sentence2_binary_parse",
-              "sentence1_parse", "sentence2_parse", "sentence1", "sentence2", *labels, "gold_label"])
+        mnli = [
+            [
+                i,
+                i,
+                f"{i}e",
+                "fiction",
+                "(a)",
+                "(b)",
+                "(ROOT a)",
+                "(ROOT b)",
+                a,
+                b,
+                *([nli[i % 3]] * len(labels)),
+                nli[i % 3],
+            ]
+            for i, (a, b, _) in enumerate(p)
+        ]
+        _tsv(
+            glue / "MNLI" / ("train.tsv" if split == "train" else "dev_matched.tsv"),
+            mnli,
+            [
+                "index",
+                "promptID",
+                "pairID",
+                "genre",
+                "sentence1_binary_parse",
+                "sentence2_binary_parse",
+                "sentence1_parse",
+                "sentence2_parse",
+                "sentence1",
+                "sentence2",
+                *labels,
+                "gold_label",
+            ],
+        )
         two = ("entailment", "not_entailment")
-        _tsv(glue / "QNLI" / f"{split}.tsv", [[i, a, b, two[y]] for i, (a, b, y) in enumerate(p)],
-             ["index", "question", "sentence", "label"])
-        _tsv(glue / "RTE" / f"{split}.tsv", [[i, a, b, two[y]] for i, (a, b, y) in enumerate(p)],
-             ["index", "sentence1", "sentence2", "label"])
-        _tsv(glue / "WNLI" / f"{split}.tsv", [[i, a, b, y] for i, (a, b, y) in enumerate(p)],
-             ["index", "sentence1", "sentence2", "label"])
+        _tsv(
+            glue / "QNLI" / f"{split}.tsv",
+            [[i, a, b, two[y]] for i, (a, b, y) in enumerate(p)],
+            ["index", "question", "sentence", "label"],
+        )
+        _tsv(
+            glue / "RTE" / f"{split}.tsv",
+            [[i, a, b, two[y]] for i, (a, b, y) in enumerate(p)],
+            ["index", "sentence1", "sentence2", "label"],
+        )
+        _tsv(
+            glue / "WNLI" / f"{split}.tsv",
+            [[i, a, b, y] for i, (a, b, y) in enumerate(p)],
+            ["index", "sentence1", "sentence2", "label"],
+        )
     return root
 
 
@@ -162,21 +249,30 @@ def tokenizer(token_type_ids: bool) -> Any:
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(corpus(random.Random(3)), trainers.WordPieceTrainer(vocab_size=VOCAB,
-                                                                                 special_tokens=SPECIAL))
+    tok.train_from_iterator(
+        corpus(random.Random(3)), trainers.WordPieceTrainer(vocab_size=VOCAB, special_tokens=SPECIAL)
+    )
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
     )
     tok.decoder = decoders.WordPiece()
     names = ["input_ids", "token_type_ids", "attention_mask"] if token_type_ids else ["input_ids", "attention_mask"]
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]", model_input_names=names,
-                                   model_max_length=128)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_input_names=names,
+        model_max_length=128,
+    )
 
 
-def save_checkpoint(path: Path, config: dict[str, Any], head: str = "AutoModel", seed: int = 0,
-                    **config_overrides: Any) -> Path:
+def save_checkpoint(
+    path: Path, config: dict[str, Any], head: str = "AutoModel", seed: int = 0, **config_overrides: Any
+) -> Path:
     """Random weights of ``config`` (with a head) and its tokenizer, saved like a Hub checkpoint."""
     import torch
     import transformers
@@ -194,16 +290,24 @@ def write_models(models_dir: Path) -> Path:
     """Base checkpoints tiny/bert and tiny/distilbert, and a 'published' fine-tuned tiny/distilbert-sst2."""
     save_checkpoint(models_dir / BERT_ID, TINY_BERT)
     save_checkpoint(models_dir / DISTILBERT_ID, TINY_DISTILBERT)
-    save_checkpoint(models_dir / PUBLISHED_ID, TINY_DISTILBERT, head="AutoModelForSequenceClassification", seed=1,
-                    num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
+    save_checkpoint(
+        models_dir / PUBLISHED_ID,
+        TINY_DISTILBERT,
+        head="AutoModelForSequenceClassification",
+        seed=1,
+        num_labels=2,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )
     return models_dir
 
 
 # ---------------------------------------------------------------- a claims file over the tiny models
 
 
-def formula_claim(cid: str, formula: str, dataset: str, unit: str = "percent", value: float = 100.0,
-                  width: float = 100.0) -> str:
+def formula_claim(
+    cid: str, formula: str, dataset: str, unit: str = "percent", value: float = 100.0, width: float = 100.0
+) -> str:
     return f"""
 [[claims]]
 id = "{cid}"
@@ -228,12 +332,28 @@ def _toml_table(values: dict[str, Any]) -> str:
     return "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items())
 
 
-RECIPE = {"max_length": 64, "batch_size": 16, "learning_rate": 1e-2, "epochs": 4, "warmup_ratio": 0.1,
-          "seeds": [1, 2], "aggregate": "median"}
+RECIPE = {
+    "max_length": 64,
+    "batch_size": 16,
+    "learning_rate": 1e-2,
+    "epochs": 4,
+    "warmup_ratio": 0.1,
+    "seeds": [1, 2],
+    "aggregate": "median",
+}
 
 
-def claim(cid: str, model: str, task: str, metric: str, *, recipe: str | None = "tiny_glue",
-          split: str = "validation", value: float = 50.0, width: float = 50.0) -> str:
+def claim(
+    cid: str,
+    model: str,
+    task: str,
+    metric: str,
+    *,
+    recipe: str | None = "tiny_glue",
+    split: str = "validation",
+    value: float = 50.0,
+    width: float = 50.0,
+) -> str:
     """A task_score claim over a tiny model, declared smoke evidence."""
     dataset = task
     measure = {"kind": "task_score", "model": model, "task": task, "smoke": True}
@@ -293,13 +413,30 @@ config_source = "tests/tiny.py"
 {_toml_table({**(recipe or RECIPE), "seeds": [1], "aggregate": "single"})}
 
 [recipes.tiny_squad]
-{_toml_table({**(recipe or RECIPE), "max_length": 48, "doc_stride": 16, "max_query_length": 16,
-              "max_answer_length": 5, "seeds": [1], "aggregate": "single", "epochs": 3})}
+{
+        _toml_table(
+            {
+                **(recipe or RECIPE),
+                "max_length": 48,
+                "doc_stride": 16,
+                "max_query_length": 16,
+                "max_answer_length": 5,
+                "seeds": [1],
+                "aggregate": "single",
+                "epochs": 3,
+            }
+        )
+    }
 """
 
 
-def finetune_once(cache_dir: str | Path, models_dir: str | Path, data_dir: str | Path, seed: int = 1,
-                  recipe: dict[str, Any] | None = None) -> Any:
+def finetune_once(
+    cache_dir: str | Path,
+    models_dir: str | Path,
+    data_dir: str | Path,
+    seed: int = 1,
+    recipe: dict[str, Any] | None = None,
+) -> Any:
     """Fine-tune tiny/bert on SST-2 through the cache, as the task measurement does; the cache ``Entry``."""
     from harness import data
     from harness.evaluation import Runtime
@@ -309,6 +446,13 @@ def finetune_once(cache_dir: str | Path, models_dir: str | Path, data_dir: str |
     task = data.task("glue/sst2")
     options = Options(models_dir=Path(models_dir), data_dir=Path(data_dir), cache_dir=Path(cache_dir))
     base = Path(models_dir) / BERT_ID
-    return fine_tuned(Path(cache_dir), "glue-sst2-tiny_bert", base, checkpoint_digest(base),
-                      data.load(task, "train", options), resolve({"r": recipe or RECIPE}, "r", task), seed,
-                      Runtime("cpu"))
+    return fine_tuned(
+        Path(cache_dir),
+        "glue-sst2-tiny_bert",
+        base,
+        checkpoint_digest(base),
+        data.load(task, "train", options),
+        resolve({"r": recipe or RECIPE}, "r", task),
+        seed,
+        Runtime("cpu"),
+    )

@@ -51,8 +51,9 @@ def parameter_count(claim: Claim, context: Context) -> Measurement:
     """Unique parameters of the model (tied weights counted once)."""
     model, evidence = _meta_model(claim, context)
     count = sum(p.numel() for p in model.parameters())
-    return Measurement(float(count), "parameters", conditions=_conditions(model), evidence=evidence,
-                       details={"parameters": count})
+    return Measurement(
+        float(count), "parameters", conditions=_conditions(model), evidence=evidence, details={"parameters": count}
+    )
 
 
 @register("weight_bytes", required=("model",), optional=("dtype",))
@@ -63,8 +64,13 @@ def weight_bytes(claim: Claim, context: Context) -> Measurement:
     itemsize = dtype.itemsize
     count = sum(p.numel() for p in model.parameters())
     conditions = {**_conditions(model), "dtype": str(dtype).removeprefix("torch.")}
-    return Measurement(float(count * itemsize), "bytes", conditions=conditions, evidence=evidence,
-                       details={"parameters": count, "bytes_per_parameter": itemsize})
+    return Measurement(
+        float(count * itemsize),
+        "bytes",
+        conditions=conditions,
+        evidence=evidence,
+        details={"parameters": count, "bytes_per_parameter": itemsize},
+    )
 
 
 @register("serialized_bytes", required=("model",), optional=("dtype", "format"))
@@ -81,5 +87,6 @@ def serialized_bytes(claim: Claim, context: Context) -> Measurement:
         size = sum(f.stat().st_size for f in files)
     evidence = {"path": "random weights saved with save_pretrained", "config": resolved.origin, "smoke": False}
     conditions = {**_conditions(model), "dtype": str(dtype).removeprefix("torch."), "format": "safetensors"}
-    return Measurement(float(size), "bytes", conditions=conditions, evidence=evidence,
-                       details={"files": [f.name for f in files]})
+    return Measurement(
+        float(size), "bytes", conditions=conditions, evidence=evidence, details={"files": [f.name for f in files]}
+    )

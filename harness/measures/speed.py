@@ -37,10 +37,25 @@ DTYPES = ("float32", "float16", "bfloat16")
 SYNTHETIC_DISTRIBUTIONS = ("lognormal",)
 #: keys of a [workloads.<name>] table and whether the latency kind requires them
 WORKLOAD_KEYS = {
-    "description": False, "dataset": False, "split": False, "examples": True, "batch_size": True,
-    "device": False, "text_fields": False, "max_length": False, "padding": False, "include_tokenization": False,
-    "unclear": False, "synthetic_lengths": True, "dtype": False, "threads": False, "tokenizer": False,
-    "quick_examples": False, "warmup_calls": False, "target_halfwidth": False, "budget_seconds": False,
+    "description": False,
+    "dataset": False,
+    "split": False,
+    "examples": True,
+    "batch_size": True,
+    "device": False,
+    "text_fields": False,
+    "max_length": False,
+    "padding": False,
+    "include_tokenization": False,
+    "unclear": False,
+    "synthetic_lengths": True,
+    "dtype": False,
+    "threads": False,
+    "tokenizer": False,
+    "quick_examples": False,
+    "warmup_calls": False,
+    "target_halfwidth": False,
+    "budget_seconds": False,
 }
 DEFAULT_QUICK_EXAMPLES = 150
 DEFAULT_BUDGET_SECONDS = {"quick": 20.0, "full": 600.0}
@@ -88,12 +103,17 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
 
     for key in table:
         if key not in WORKLOAD_KEYS:
-            raise error(key, "a known workload key (" + ", ".join(WORKLOAD_KEYS) + ")", key,
-                        "remove it or correct its name." + did_you_mean(key, WORKLOAD_KEYS))
+            raise error(
+                key,
+                "a known workload key (" + ", ".join(WORKLOAD_KEYS) + ")",
+                key,
+                "remove it or correct its name." + did_you_mean(key, WORKLOAD_KEYS),
+            )
     for key, required in WORKLOAD_KEYS.items():
         if required and key not in table:
-            raise error(key, f"the {key!r} key the latency kind needs", None,
-                        f"add `{key} = ...` to [workloads.{name}]")
+            raise error(
+                key, f"the {key!r} key the latency kind needs", None, f"add `{key} = ...` to [workloads.{name}]"
+            )
 
     def positive_int(key: str, default: int | None) -> int | None:
         value = table.get(key, default)
@@ -103,10 +123,15 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
 
     lengths = table["synthetic_lengths"]
     if not isinstance(lengths, dict) or lengths.get("distribution") not in SYNTHETIC_DISTRIBUTIONS:
-        raise error("synthetic_lengths", "a table with distribution = " + " | ".join(SYNTHETIC_DISTRIBUTIONS)
-                    + ", median, p95, min, max (token counts)", lengths,
-                    "declare the token-length distribution of the source's data, e.g. {distribution = \"lognormal\", "
-                    "median = 27, p95 = 57, min = 12, max = 128, source = \"...\"}")
+        raise error(
+            "synthetic_lengths",
+            "a table with distribution = "
+            + " | ".join(SYNTHETIC_DISTRIBUTIONS)
+            + ", median, p95, min, max (token counts)",
+            lengths,
+            'declare the token-length distribution of the source\'s data, e.g. {distribution = "lognormal", '
+            'median = 27, p95 = 57, min = 12, max = 128, source = "..."}',
+        )
     for key in ("median", "p95", "min", "max"):
         if not isinstance(lengths.get(key), (int, float)) or isinstance(lengths.get(key), bool) or lengths[key] < 1:
             raise error(f"synthetic_lengths.{key}", "a token count >= 1", lengths.get(key), f"add `{key} = <tokens>`")
@@ -117,15 +142,23 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
         raise error("dtype", "one of " + ", ".join(DTYPES), dtype, "use one of those")
     budget = {**DEFAULT_BUDGET_SECONDS, **table.get("budget_seconds", {})}
     if set(budget) != PROFILES or not all(isinstance(v, (int, float)) and v > 0 for v in budget.values()):
-        raise error("budget_seconds", "a table {quick = <seconds>, full = <seconds>}", table.get("budget_seconds"),
-                    "give each profile a positive time budget in seconds")
+        raise error(
+            "budget_seconds",
+            "a table {quick = <seconds>, full = <seconds>}",
+            table.get("budget_seconds"),
+            "give each profile a positive time budget in seconds",
+        )
     halfwidth = table.get("target_halfwidth", DEFAULT_TARGET_HALFWIDTH)
     if not isinstance(halfwidth, float) or not 0 < halfwidth < 1:
         raise error("target_halfwidth", "a fraction of the ratio, e.g. 0.01", halfwidth, "write 1% as 0.01")
     padding = table.get("padding", "none" if table["batch_size"] == 1 else "longest")
     if padding not in ("none", "longest") or (padding == "none" and table["batch_size"] != 1):
-        raise error("padding", "\"none\" (batch size 1) or \"longest\" (pad each batch to its longest input)", padding,
-                    "use padding = \"longest\" for batches of more than one input")
+        raise error(
+            "padding",
+            '"none" (batch size 1) or "longest" (pad each batch to its longest input)',
+            padding,
+            'use padding = "longest" for batches of more than one input',
+        )
     return Workload(
         name=name,
         examples=positive_int("examples", None) or 0,
@@ -172,8 +205,10 @@ def _texts(workload: Workload, options: Options) -> tuple[list[tuple[str, ...]] 
         return None, "the workload names no dataset and text fields"
     t = data.task(workload.dataset)
     if workload.split not in ("train", t.eval_split):
-        raise MeasurementError(f"workload {workload.name!r}: split {workload.split!r} of {t.name} has no reader; "
-                               f"use 'train' or {t.eval_split!r}")
+        raise MeasurementError(
+            f"workload {workload.name!r}: split {workload.split!r} of {t.name} has no reader; "
+            f"use 'train' or {t.eval_split!r}"
+        )
     try:
         found = data.load(t, "train" if workload.split == "train" else "eval", options)
     except NotRunError as exc:
@@ -182,8 +217,10 @@ def _texts(workload: Workload, options: Options) -> tuple[list[tuple[str, ...]] 
         return None, f"the data cannot be read here ({exc})"
     missing = [f for f in workload.text_fields if f not in found.dataset.column_names]
     if missing:
-        raise MeasurementError(f"workload {workload.name!r}: {found.origin} has no column(s) {missing}; "
-                               f"its columns are {found.dataset.column_names}")
+        raise MeasurementError(
+            f"workload {workload.name!r}: {found.origin} has no column(s) {missing}; "
+            f"its columns are {found.dataset.column_names}"
+        )
     return list(zip(*(found.dataset[f] for f in workload.text_fields), strict=True)), found.origin
 
 
@@ -238,14 +275,20 @@ def make_inputs(workload: Workload, context: Context, models: Sequence[str], dev
             padded = [max(len(encoded[j]) for j in g) for g in groups]
 
             def tokenize(batch: Any) -> dict[str, Any]:
-                enc = tokenizer(*zip(*batch, strict=True), truncation=True, max_length=workload.max_length,
-                                padding="longest", return_tensors="pt")
+                enc = tokenizer(
+                    *zip(*batch, strict=True),
+                    truncation=True,
+                    max_length=workload.max_length,
+                    padding="longest",
+                    return_tensors="pt",
+                )
                 return {"input_ids": enc["input_ids"].to(device), "attention_mask": enc["attention_mask"].to(device)}
 
             if workload.include_tokenization:
                 batches: list[Any] = [[texts[j] for j in g] for g in groups]
-                return Inputs("real", f"{data_origin}; {tok_origin}", batches, [len(e) for e in encoded], padded,
-                              tokenize)
+                return Inputs(
+                    "real", f"{data_origin}; {tok_origin}", batches, [len(e) for e in encoded], padded, tokenize
+                )
             batches = [_encode([encoded[j] for j in g], device) for g in groups]
             return Inputs("real", f"{data_origin}; {tok_origin}", batches, [len(e) for e in encoded], padded)
         why_synthetic = f"data found ({data_origin}) but {tok_origin}"
@@ -255,8 +298,10 @@ def make_inputs(workload: Workload, context: Context, models: Sequence[str], dev
     gen = rng(SEEDS["token_ids"])
     groups = [lengths[s : s + b] for s in range(0, len(lengths), b)]
     batches = [_encode([gen.integers(low, high, size=n).tolist() for n in g], device) for g in groups]
-    origin = (f"synthetic token lengths from [workloads.{workload.name}].synthetic_lengths "
-              f"({workload.synthetic_lengths.get('source', 'no source given')}); {why_synthetic}")
+    origin = (
+        f"synthetic token lengths from [workloads.{workload.name}].synthetic_lengths "
+        f"({workload.synthetic_lengths.get('source', 'no source given')}); {why_synthetic}"
+    )
     return Inputs("synthetic", origin, batches, lengths, [max(g) for g in groups])
 
 
@@ -298,8 +343,9 @@ def _attention_flop_formulas() -> dict[Any, Any]:
     import torch
     from torch.utils.flop_counter import sdpa_flop_count
 
-    def sdpa(query_shape: Any, key_shape: Any, value_shape: Any, *args: Any, out_shape: Any = None,
-             **kwargs: Any) -> int:
+    def sdpa(
+        query_shape: Any, key_shape: Any, value_shape: Any, *args: Any, out_shape: Any = None, **kwargs: Any
+    ) -> int:
         return int(sdpa_flop_count(query_shape, key_shape, value_shape))
 
     ops = ("_scaled_dot_product_flash_attention_for_cpu",)
@@ -378,8 +424,10 @@ def _device(options: Options) -> str:
         import torch
 
         if not torch.cuda.is_available():
-            raise NotRunError(f"--claims-device {options.device} was asked for but torch sees no CUDA device",
-                              "run on a machine with a CUDA GPU and a CUDA build of torch, or use --claims-device cpu")
+            raise NotRunError(
+                f"--claims-device {options.device} was asked for but torch sees no CUDA device",
+                "run on a machine with a CUDA GPU and a CUDA build of torch, or use --claims-device cpu",
+            )
     return options.device
 
 
@@ -424,12 +472,17 @@ def _run(context: Context, workload: Workload, models: tuple[str, ...], device: 
     finally:
         torch.set_num_threads(saved_threads)
     padded = np.asarray(inputs.padded, dtype=float)
-    sizes = np.asarray([min(workload.batch_size, len(inputs.lengths) - s)
-                        for s in range(0, len(inputs.lengths), workload.batch_size)], dtype=float)
+    sizes = np.asarray(
+        [min(workload.batch_size, len(inputs.lengths) - s) for s in range(0, len(inputs.lengths), workload.batch_size)],
+        dtype=float,
+    )
     flops = {name: sizes * (c0 + c1 * padded + c2 * padded**2) for name, (c0, c1, c2) in polys.items()}
     timed = timings.inputs
-    timed_lengths = [inputs.lengths[j] for i in timed
-                     for j in range(i * workload.batch_size, min((i + 1) * workload.batch_size, len(inputs.lengths)))]
+    timed_lengths = [
+        inputs.lengths[j]
+        for i in timed
+        for j in range(i * workload.batch_size, min((i + 1) * workload.batch_size, len(inputs.lengths)))
+    ]
     real = inputs.kind == "real"
     conditions: dict[str, Any] = {
         "device": device.split(":")[0],
@@ -495,8 +548,11 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
         if peak is not None:
             flops["peak_gflop_per_s"] = peak / 1e9
             flops["fraction_of_peak"] = achieved / peak
-            flops["sanity"] = ("SUSPECT: above the estimated peak; the timer or the FLOP count is wrong"
-                               if achieved > peak else "plausible (below the estimated peak)")
+            flops["sanity"] = (
+                "SUSPECT: above the estimated peak; the timer or the FLOP count is wrong"
+                if achieved > peak
+                else "plausible (below the estimated peak)"
+            )
     else:
         flops["peak_estimate"] = "no estimate for accelerators (their peak depends on dtype and tensor-core use)"
     ratios = {}
@@ -508,9 +564,13 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
     return {
         "model": name,
         "paired_with": [m for m in t.models if m != name],
-        "per_call_ms": {"mean": mean_call * 1e3, "median": float(np.median(seconds)) * 1e3,
-                        "min": float(seconds.min()) * 1e3, "max": float(seconds.max()) * 1e3,
-                        "calls": int(seconds.size)},
+        "per_call_ms": {
+            "mean": mean_call * 1e3,
+            "median": float(np.median(seconds)) * 1e3,
+            "min": float(seconds.min()) * 1e3,
+            "max": float(seconds.max()) * 1e3,
+            "calls": int(seconds.size),
+        },
         "time_ratios": ratios,
         "run": {
             "profile": run.profile,
@@ -521,8 +581,12 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
             "retimed_inputs": t.retimed_inputs,
             "retime_policy": t.retime_policy,
             "load_average_1min": {"before": t.load_average[0], "after": t.load_average[1], "cores": os.cpu_count()},
-            "rule": {"min_inputs": t.rule.min_inputs, "relative_halfwidth": t.rule.relative_halfwidth,
-                     "budget_seconds": t.rule.budget_seconds, "floor_inputs": t.rule.floor_inputs},
+            "rule": {
+                "min_inputs": t.rule.min_inputs,
+                "relative_halfwidth": t.rule.relative_halfwidth,
+                "budget_seconds": t.rule.budget_seconds,
+                "floor_inputs": t.rule.floor_inputs,
+            },
             "measuring_seconds": t.measuring_seconds,
             "loop_wall_seconds": t.wall_seconds,
             "warmup_seconds": t.warmup_seconds,
@@ -531,8 +595,12 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
             "timer_overhead_us": t.timer_overhead_seconds * 1e6,
             "timer_overhead_fraction": t.timer_overhead_seconds / mean_call if mean_call else None,
         },
-        "sequence_lengths": {"min": int(min(run.inputs.lengths)), "median": float(np.median(run.inputs.lengths)),
-                             "max": int(max(run.inputs.lengths)), "of": run.inputs.kind},
+        "sequence_lengths": {
+            "min": int(min(run.inputs.lengths)),
+            "median": float(np.median(run.inputs.lengths)),
+            "max": int(max(run.inputs.lengths)),
+            "of": run.inputs.kind,
+        },
         "flops": flops,
     }
 
@@ -543,8 +611,14 @@ def latency(claim: Claim, context: Context) -> Measurement:
     assert claim.measure is not None
     statistic = claim.measure.params.get("statistic", "full_pass_seconds")
     if statistic not in STATISTICS:
-        raise ClaimError(claim.path, claim.id, "measure.statistic", "one of " + ", ".join(STATISTICS),
-                         repr(statistic), "use one of those." + did_you_mean(str(statistic), STATISTICS))
+        raise ClaimError(
+            claim.path,
+            claim.id,
+            "measure.statistic",
+            "one of " + ", ".join(STATISTICS),
+            repr(statistic),
+            "use one of those." + did_you_mean(str(statistic), STATISTICS),
+        )
     run = paired(claim, context)
     model = claim.measure.params["model"]
     k = run.index(model)
@@ -562,13 +636,21 @@ def latency(claim: Claim, context: Context) -> Measurement:
             name=claim.id,
             group=f"latency {run.workload.name} ({run.profile}, {run.inputs.kind})",
             seconds=t.seconds(k),
-            extra_info={"model": model, "unit": "seconds per call", "statistic": statistic, "value": value,
-                        "examples_per_call": run.workload.batch_size, **{
-                            key: run.conditions[key] for key in ("device", "workload", "timed_examples", "examples")}},
+            extra_info={
+                "model": model,
+                "unit": "seconds per call",
+                "statistic": statistic,
+                "value": value,
+                "examples_per_call": run.workload.batch_size,
+                **{key: run.conditions[key] for key in ("device", "workload", "timed_examples", "examples")},
+            },
         )
     details["benchmark"] = benchmark
-    what = (f"{t.inputs.size} of {calls} calls timed, scaled to the full pass" if t.inputs.size < calls
-            else f"all {calls} calls timed")
+    what = (
+        f"{t.inputs.size} of {calls} calls timed, scaled to the full pass"
+        if t.inputs.size < calls
+        else f"all {calls} calls timed"
+    )
     evidence = {
         "path": f"paired interleaved timing of random-weight models ({run.profile} profile: {what})",
         "smoke": False,
@@ -577,5 +659,12 @@ def latency(claim: Claim, context: Context) -> Measurement:
         "config": run.configs[model],
         "profile": run.profile,
     }
-    return Measurement(value=value, unit="seconds", interval=percentile_interval(replicates), replicates=replicates,
-                       conditions=dict(run.conditions), evidence=evidence, details=details)
+    return Measurement(
+        value=value,
+        unit="seconds",
+        interval=percentile_interval(replicates),
+        replicates=replicates,
+        conditions=dict(run.conditions),
+        evidence=evidence,
+        details=details,
+    )

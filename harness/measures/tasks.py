@@ -82,11 +82,15 @@ def _metric(claim: Claim, task: Task) -> str:
     if claim.metric is None:
         raise MeasurementError(f"{claim.id}: a task_score claim needs a [claims.metric] table (name, split)")
     if claim.metric.name not in KIND_METRICS[task.kind]:
-        raise MeasurementError(f"{claim.id}: metric {claim.metric.name!r} does not apply to {task.name} "
-                               f"({task.kind}); use one of {', '.join(KIND_METRICS[task.kind])}")
+        raise MeasurementError(
+            f"{claim.id}: metric {claim.metric.name!r} does not apply to {task.name} "
+            f"({task.kind}); use one of {', '.join(KIND_METRICS[task.kind])}"
+        )
     if claim.metric.split != task.eval_split:
-        raise MeasurementError(f"{claim.id}: metric.split {claim.metric.split!r}: the harness scores {task.name} on "
-                               f"its {task.eval_split!r} split")
+        raise MeasurementError(
+            f"{claim.id}: metric.split {claim.metric.split!r}: the harness scores {task.name} on "
+            f"its {task.eval_split!r} split"
+        )
     return claim.metric.name
 
 
@@ -102,8 +106,10 @@ def _checkpoint(hub_id: str, context: Context) -> Path | None:
 def _run(context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool) -> Run:
     mode = context.options.task_evidence
     if mode not in TASK_EVIDENCE:
-        raise MeasurementError(f"task evidence {mode!r}: expected one of {', '.join(TASK_EVIDENCE)} "
-                               "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)")
+        raise MeasurementError(
+            f"task evidence {mode!r}: expected one of {', '.join(TASK_EVIDENCE)} "
+            "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
+        )
     published_id = spec.finetuned.get(task.name)
     published = _checkpoint(published_id, context) if published_id and mode != "finetune" else None
     base = _checkpoint(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
@@ -125,8 +131,9 @@ def _recipe(context: Context, name: str, task: Task) -> Recipe:
     return recipe(context.file.recipes, name, task)
 
 
-def _missing_weights(context: Context, spec: ModelSpec, task: Task, recipe: Recipe | None,
-                     published_id: str | None, mode: str) -> NotRunError:
+def _missing_weights(
+    context: Context, spec: ModelSpec, task: Task, recipe: Recipe | None, published_id: str | None, mode: str
+) -> NotRunError:
     """NOT_RUN naming the checkpoints each allowed path needs, where to put them, and the data it needs."""
     dirs, reasons, ids = [], [], []
     if published_id and mode != "finetune":
@@ -142,39 +149,54 @@ def _missing_weights(context: Context, spec: ModelSpec, task: Task, recipe: Reci
         ids.append(spec.hub_id)
         splits.append("train")
     if not dirs:
-        why = f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here" \
-            if recipe is not None and recipe.teacher else "the claim names no recipe"
+        why = (
+            f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here"
+            if recipe is not None and recipe.teacher
+            else "the claim names no recipe"
+        )
         if published_id:  # excluded by --claims-task-evidence finetune
-            return NotRunError(f"{why}, and --claims-task-evidence finetune excludes the published checkpoint "
-                               f"{published_id}", f"use --claims-task-evidence auto (or published) with "
-                               f"--claims-models-dir DIR holding DIR/{published_id}/")
+            return NotRunError(
+                f"{why}, and --claims-task-evidence finetune excludes the published checkpoint {published_id}",
+                f"use --claims-task-evidence auto (or published) with "
+                f"--claims-models-dir DIR holding DIR/{published_id}/",
+            )
         return NotRunError(
             f"no published fine-tuned checkpoint of {spec.name} for {task.name} is named and {why}",
-            f"add \"{task.name}\" = \"<hub id>\" to [models.{spec.name}.finetuned], or a recipe to the claim",
+            f'add "{task.name}" = "<hub id>" to [models.{spec.name}.finetuned], or a recipe to the claim',
         )
     reason = " and ".join(reasons) + (" is" if len(reasons) == 1 else " are") + " not on this machine"
-    remedy = ("--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with " + " or ".join(dirs)
-              + f"; or the Hugging Face cache (once online: {' or '.join(f'hf download {i}' for i in ids)})")
+    remedy = (
+        "--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with "
+        + " or ".join(dirs)
+        + f"; or the Hugging Face cache (once online: {' or '.join(f'hf download {i}' for i in ids)})"
+    )
     if data.splits_not_local(task, splits, context.options):
         source = data.data_source(context.options)
-        remedy += (". Data" + ("" if source == "local" else " (unless already in the datasets cache)") + ": "
-                   + data.data_remedy(task, splits, source))
+        remedy += (
+            ". Data"
+            + ("" if source == "local" else " (unless already in the datasets cache)")
+            + ": "
+            + data.data_remedy(task, splits, source)
+        )
     return NotRunError(reason, remedy)
 
 
 def _data(context: Context, task: Task, split: str) -> TaskData:
     """A split loaded once per session (both models of a claim pair score the same examples)."""
     options = context.options
-    return context.cached(("task-data", task.name, split, str(options.data_dir), options.data_source),
-                          lambda: data.load(task, split, options))
+    return context.cached(
+        ("task-data", task.name, split, str(options.data_dir), options.data_source),
+        lambda: data.load(task, split, options),
+    )
 
 
 def _runtime(context: Context) -> Runtime:
     from harness.evaluation import Runtime
     from harness.finetune import resolve_device
 
-    return context.cached(("task-runtime", context.options.device),
-                          lambda: Runtime.for_device(resolve_device(context.options.device)))
+    return context.cached(
+        ("task-runtime", context.options.device), lambda: Runtime.for_device(resolve_device(context.options.device))
+    )
 
 
 def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
@@ -185,8 +207,11 @@ def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
         found = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise MeasurementError(f"{path / 'config.json'} cannot be read ({exc}); re-copy the checkpoint") from None
-    differ = {k: (v, found[k]) for k, v in spec.config.items()
-              if isinstance(v, int) and not isinstance(v, bool) and k in found and found[k] != v}
+    differ = {
+        k: (v, found[k])
+        for k, v in spec.config.items()
+        if isinstance(v, int) and not isinstance(v, bool) and k in found and found[k] != v
+    }
     if differ:
         shown = ", ".join(f"{k} {f} (claims file: {v})" for k, (v, f) in differ.items())
         raise MeasurementError(
@@ -198,8 +223,17 @@ def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
 # ---------------------------------------------------------------- the two paths
 
 
-def _published(context: Context, spec: ModelSpec, task: Task, recipe: Recipe | None, hub_id: str, path: Path,
-               eval_data: TaskData, runtime: Runtime, smoke: bool) -> Run:
+def _published(
+    context: Context,
+    spec: ModelSpec,
+    task: Task,
+    recipe: Recipe | None,
+    hub_id: str,
+    path: Path,
+    eval_data: TaskData,
+    runtime: Runtime,
+    smoke: bool,
+) -> Run:
     from harness.finetune import load_for_task, load_tokenizer
 
     _check_architecture(spec, path, smoke)
@@ -220,8 +254,16 @@ def _published(context: Context, spec: ModelSpec, task: Task, recipe: Recipe | N
     )
 
 
-def _fine_tuned(context: Context, spec: ModelSpec, task: Task, recipe: Recipe, base: Path, eval_data: TaskData,
-                runtime: Runtime, smoke: bool) -> Run:
+def _fine_tuned(
+    context: Context,
+    spec: ModelSpec,
+    task: Task,
+    recipe: Recipe,
+    base: Path,
+    eval_data: TaskData,
+    runtime: Runtime,
+    smoke: bool,
+) -> Run:
     from harness.finetune import checkpoint_digest, fine_tuned, load_for_task, load_tokenizer
 
     _check_architecture(spec, base, smoke)
@@ -229,11 +271,11 @@ def _fine_tuned(context: Context, spec: ModelSpec, task: Task, recipe: Recipe, b
     digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))
     predictions, entries, trained = [], [], []
     for seed in recipe.seeds:
-        entry = fine_tuned(context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed,
-                           runtime)
+        entry = fine_tuned(
+            context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed, runtime
+        )
         model = load_for_task(entry.path, task)
-        pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime,
-                                              None)
+        pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)
         predictions.append(pred)
         entries.append(str(entry.path))
         trained.append(entry.trained_now)
@@ -263,13 +305,16 @@ def _label_mapping(task: Task, config: Any, path: Path) -> tuple[list[int] | Non
     if task.kind != "classification":
         expected = 1 if task.kind == "regression" else None
         if expected is not None and config.num_labels != expected:
-            raise MeasurementError(f"the checkpoint at {path} has {config.num_labels} outputs; {task.name} is a "
-                                   "regression task (1 output)")
+            raise MeasurementError(
+                f"the checkpoint at {path} has {config.num_labels} outputs; {task.name} is a regression task (1 output)"
+            )
         return None, ""
     names = [str(config.id2label[i]).lower() for i in range(config.num_labels)]
     if len(names) != task.num_labels:
-        raise MeasurementError(f"the checkpoint at {path} has {len(names)} labels ({names}); {task.name} has "
-                               f"{task.num_labels} ({', '.join(task.labels)})")
+        raise MeasurementError(
+            f"the checkpoint at {path} has {len(names)} labels ({names}); {task.name} has "
+            f"{task.num_labels} ({', '.join(task.labels)})"
+        )
     if all(n == f"label_{i}" for i, n in enumerate(names)):
         return None, "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order"
     lookup = {}
@@ -278,13 +323,22 @@ def _label_mapping(task: Task, config: Any, path: Path) -> tuple[list[int] | Non
             lookup[alias.lower()] = index
     mapping = [lookup.get(n.replace("-", "_"), lookup.get(n, -1)) for n in names]
     if -1 in mapping or sorted(mapping) != list(range(task.num_labels)):
-        raise MeasurementError(f"the checkpoint at {path} has labels {names} that do not name {task.name}'s labels "
-                               f"({', '.join(task.labels)}); fix its config.json id2label")
+        raise MeasurementError(
+            f"the checkpoint at {path} has labels {names} that do not name {task.name}'s labels "
+            f"({', '.join(task.labels)}); fix its config.json id2label"
+        )
     return mapping, f"the checkpoint's labels {names} mapped by name to the dataset's {list(task.labels)}"
 
 
-def _predict(model: Any, tokenizer: Any, task: Task, recipe: Recipe | None, eval_data: TaskData, runtime: Runtime,
-             mapping: list[int] | None) -> tuple[Any, list[Any], dict[str, Any]]:
+def _predict(
+    model: Any,
+    tokenizer: Any,
+    task: Task,
+    recipe: Recipe | None,
+    eval_data: TaskData,
+    runtime: Runtime,
+    mapping: list[int] | None,
+) -> tuple[Any, list[Any], dict[str, Any]]:
     """Predictions on the evaluation split (labels, scores or answer texts), the references, the settings."""
     import numpy as np
 
@@ -292,22 +346,44 @@ def _predict(model: Any, tokenizer: Any, task: Task, recipe: Recipe | None, eval
 
     model = model.to(runtime.device).eval()
     ds = eval_data.dataset
-    max_length = recipe.max_length if recipe is not None else min(tokenizer.model_max_length,
-                                                                  model.config.max_position_embeddings)
+    max_length = (
+        recipe.max_length
+        if recipe is not None
+        else min(tokenizer.model_max_length, model.config.max_position_embeddings)
+    )
     batch = default_batch_size(runtime.device)
     desc = f"evaluating {task.name}"
     settings = {"max_length": max_length, "eval_batch_size": batch}
     if task.kind == "squad":
-        doc_stride, query, answer = (recipe.doc_stride, recipe.max_query_length, recipe.max_answer_length) \
-            if recipe is not None else (128, 64, 30)
-        answers = predict_answers(model, tokenizer, list(ds["question"]), list(ds["context"]), runtime,
-                                  max_length=max_length,
-                                  doc_stride=doc_stride, max_query_length=query, max_answer_length=answer,
-                                  batch_size=batch, desc=desc)
+        doc_stride, query, answer = (
+            (recipe.doc_stride, recipe.max_query_length, recipe.max_answer_length)
+            if recipe is not None
+            else (128, 64, 30)
+        )
+        answers = predict_answers(
+            model,
+            tokenizer,
+            list(ds["question"]),
+            list(ds["context"]),
+            runtime,
+            max_length=max_length,
+            doc_stride=doc_stride,
+            max_query_length=query,
+            max_answer_length=answer,
+            batch_size=batch,
+            desc=desc,
+        )
         settings.update(doc_stride=doc_stride, max_query_length=query, max_answer_length=answer)
         return answers, [a["text"] for a in ds["answers"]], settings
-    logits = predict_classes(model, tokenizer, [list(ds[f]) for f in task.text_fields], runtime, max_length=max_length,
-                             batch_size=batch, desc=desc)
+    logits = predict_classes(
+        model,
+        tokenizer,
+        [list(ds[f]) for f in task.text_fields],
+        runtime,
+        max_length=max_length,
+        batch_size=batch,
+        desc=desc,
+    )
     references = list(ds["label"])
     if task.kind == "regression":
         return logits[:, 0], references, settings
@@ -333,8 +409,13 @@ def _score(run: Run, metric: str, task: Task) -> Measurement:
         value, reps = float(np.mean(values)), replicates.mean(axis=0)
     else:  # median; single is the median of one
         value, reps = float(np.median(values)), np.median(replicates, axis=0)
-    details: dict[str, Any] = {**run.details, "metric": metric, "scale": "fraction (x100 = points)",
-                               "examples": len(run.references), "precision": run.runtime.precision}
+    details: dict[str, Any] = {
+        **run.details,
+        "metric": metric,
+        "scale": "fraction (x100 = points)",
+        "examples": len(run.references),
+        "precision": run.runtime.precision,
+    }
     if len(values) > 1:
         details["per_seed"] = {str(s): v for s, v in zip(run.seeds, values, strict=True)}
         details["seed_spread"] = {"min": min(values), "max": max(values), "std": float(np.std(values, ddof=1))}
@@ -346,5 +427,12 @@ def _score(run: Run, metric: str, task: Task) -> Measurement:
         "statistic": run.statistic,
         "device": run.runtime.device,
     }
-    return Measurement(value, "ratio", interval=percentile_interval(reps), replicates=reps, conditions=conditions,
-                       evidence=run.evidence, details=details)
+    return Measurement(
+        value,
+        "ratio",
+        interval=percentile_interval(reps),
+        replicates=reps,
+        conditions=conditions,
+        evidence=run.evidence,
+        details=details,
+    )
