@@ -24,6 +24,9 @@ class ClaimError(HarnessError):
     The message names the file, the claim id, the field, what was expected, what was found and the fix.
     """
 
+    #: what a record of this kind of file is called in the message
+    noun = "claim"
+
     def __init__(
         self,
         path: str,
@@ -41,7 +44,7 @@ class ClaimError(HarnessError):
         self.fix = fix
         where = path
         if claim_id is not None:
-            where += f": claim {claim_id!r}"
+            where += f": {self.noun} {claim_id!r}"
         if field is not None:
             where += f": field {field!r}"
         super().__init__(f"{where}: expected {expected}; found {found}. Fix: {fix}")

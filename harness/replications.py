@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from harness.claims import ID_PATTERN, NAME_PATTERN, Scalar, _describe, _Fields
-from harness.errors import HarnessError, did_you_mean
+from harness.errors import ClaimError, did_you_mean
 from harness.formula import Formula, FormulaError
 from harness.units import UNITS
 
@@ -53,16 +53,10 @@ QUOTE_FIELDS = ("id", "quote", "location", "claim", "paper_formula", "value", "u
 UNCHECKED_FIELDS = ("quote", "location", "reason")
 
 
-class ReplicationError(HarnessError):
+class ReplicationError(ClaimError):
     """A replication file is malformed: the message names the file, record, field, what was expected and the fix."""
 
-    def __init__(self, path: str, record: str | None, field: str | None, expected: str, found: str, fix: str) -> None:
-        where = path
-        if record is not None:
-            where += f": record {record!r}"
-        if field is not None:
-            where += f": field {field!r}"
-        super().__init__(f"{where}: expected {expected}; found {found}. Fix: {fix}")
+    noun = "record"
 
 
 class _Table(_Fields):
