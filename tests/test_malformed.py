@@ -24,7 +24,7 @@ from claimsfile import HEADER, TINY_PARAMETERS, claim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.claims import load
+from harness.claims import CLAIM_FIELDS, load
 from harness.engine import evaluate
 from harness.errors import ClaimError
 from harness.measurement import Context, Options
@@ -499,31 +499,8 @@ def test_every_case_end_to_end_fails_one_item_without_a_traceback(pytester: pyte
 
 # ---------------------------------------------------------------- generated structures (Hypothesis)
 
-KEYS = (
-    "id",
-    "quote",
-    "location",
-    "version",
-    "value",
-    "unit",
-    "precision",
-    "formula",
-    "comparable_on",
-    "note",
-    "metric",
-    "conditions",
-    "tolerance",
-    "measure",
-    "kind",
-    "model",
-    "name",
-    "split",
-    "rationale",
-    "requires",
-    "remedy",
-    "device",
-    "x",
-)
+# every field a record can have, plus keys of its sub-tables and one that no table knows
+KEYS = (*CLAIM_FIELDS, "kind", "model", "name", "split", "rationale", "requires", "remedy", "device", "x")
 scalars = st.one_of(
     st.none(),  # None: delete the key
     st.booleans(),
