@@ -77,8 +77,8 @@ def main() -> None:
     import transformers
     from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments, pipeline
 
-    from harness.evaluation import Runtime, batches_by_length, pad_rows, predict_classes
-    from harness.models import build_config
+    from harness.ml.evaluation import Runtime, batches_by_length, pad_rows, predict_classes
+    from harness.ml.models import build_config
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -40,10 +40,10 @@ def main() -> None:
     import torch
     from torch.utils import benchmark
 
-    from harness.claims import load
-    from harness.measurement import Context, Options
-    from harness.measures.speed import paired
-    from harness.models import build_model, resolve_config
+    from harness.measure.kinds.latency import paired
+    from harness.measure.measurement import Context, Options
+    from harness.ml.models import build_model, resolve_config
+    from harness.spec import load
 
     claims_file = load(args.claims)
     ratio_claim = claims_file.claim(args.ratio)

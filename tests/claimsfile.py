@@ -63,8 +63,8 @@ def claims_toml(*records: dict[str, Any], header: dict[str, Any] | None = None) 
 
 # A measurement kind for pytester sessions: reports the value, interval and conditions its table gives.
 FIXED_KIND = """
-from harness.measurement import Measurement
-from harness.measures import KINDS, register
+from harness.measure.measurement import Measurement
+from harness.measure.registry import KINDS, register
 
 if "fixed" not in KINDS:
     @register("fixed", required=("measured",), optional=("low", "high", "conditions"))

@@ -15,9 +15,10 @@ import pytest
 import tomli_w
 from claimsfile import claim, claims_toml
 
-from harness import audit, claims, replications
-from harness.__main__ import main
-from harness.replications import ReplicationError
+from harness import spec as claims
+from harness.cli import main
+from harness.report import audit, replications
+from harness.report.replications import ReplicationError
 
 pytestmark = pytest.mark.fast
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from claimsfile import claim, claims_toml
 
-from harness.claims import load
+from harness.spec import load
 from harness.verdict import check_consistency
 
 pytestmark = pytest.mark.fast

@@ -1,7 +1,7 @@
 """Calibration: the harness's 95% intervals cover a known truth in at least 93% of simulated runs.
 
 Each test draws many data sets from a distribution whose true value is known, builds the interval the
-harness would report for each (the percentile bootstrap of ``harness.stats`` over examples; for a speedup,
+harness would report for each (the percentile bootstrap of ``harness.core.stats`` over examples; for a speedup,
 the paired bootstrap of a ratio of mean latencies through the formula machinery of ``Context``), and
 counts how often it covers the truth. 93% leaves room for Monte Carlo error: with 500 draws a true 95%
 coverage falls below 93% with probability about 2%, and the seeds are fixed, so the figures are repeatable.
@@ -19,10 +19,10 @@ import pytest
 from claimsfile import claim, claims_toml
 from test_planted import PlantedContext
 
-from harness.claims import load
-from harness.measurement import Measurement
-from harness.metrics import matthews_correlation
-from harness.stats import N_REPLICATES, bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.core.stats import N_REPLICATES, bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.measure.measurement import Measurement
+from harness.ml.metrics import matthews_correlation
+from harness.spec import load
 
 pytestmark = pytest.mark.fast
 
@@ -65,7 +65,7 @@ def test_matthews_correlation_interval_covers_the_truth() -> None:
     sensitivity 0.85 and specificity 0.60. The truth is the correlation of the joint distribution.
 
     The replicates are computed from resampled confusion counts (4x faster than the harness's generic
-    multiclass function); the first draw checks that they equal ``harness.metrics.matthews_correlation``."""
+    multiclass function); the first draw checks that they equal ``harness.ml.metrics.matthews_correlation``."""
     n, draws, positive, sensitivity, specificity = 1043, 500, 0.69, 0.85, 0.60
     tp, fn = positive * sensitivity, positive * (1 - sensitivity)
     tn, fp = (1 - positive) * specificity, (1 - positive) * (1 - specificity)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import tiny
 
-from harness import data
-from harness.errors import MeasurementError, NotRunError
-from harness.measurement import Options
+from harness.core.errors import MeasurementError, NotRunError
+from harness.measure.measurement import Options
+from harness.ml import data
 
 pytestmark = pytest.mark.fast
 

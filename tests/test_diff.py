@@ -10,9 +10,9 @@ import attrs
 import pytest
 from claimsfile import claim, fixed, write
 
-from harness.__main__ import main
-from harness.diff import diff, text_lines
-from harness.results import ClaimResult
+from harness.cli import main
+from harness.report.diff import diff, text_lines
+from harness.verdict import ClaimResult
 
 pytestmark = pytest.mark.fast
 

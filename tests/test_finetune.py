@@ -15,20 +15,15 @@ import numpy as np
 import pytest
 import tiny
 
-from harness import data
-from harness.claims import load
-from harness.errors import MeasurementError, NotRunError
-from harness.evaluation import Runtime, predict_classes
-from harness.finetune import (
-    LOG,
-    MANIFEST,
-    checkpoint_digest,
-    load_for_task,
-    load_tokenizer,
-    recipe,
-    resolve_device,
-)
-from harness.measurement import Options
+from harness.core.errors import MeasurementError, NotRunError
+from harness.measure.measurement import Options
+from harness.ml import data
+from harness.ml.devices import resolve_device
+from harness.ml.evaluation import Runtime, predict_classes
+from harness.ml.finetune import load_for_task, load_tokenizer
+from harness.ml.finetune_cache import LOG, MANIFEST, checkpoint_digest
+from harness.ml.recipes import recipe
+from harness.spec import load
 
 pytestmark = pytest.mark.fast
 

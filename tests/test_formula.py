@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.formula import Formula, FormulaError, Interval
+from harness.spec.formula import Formula, FormulaError, Interval
 
 pytestmark = pytest.mark.fast
 

@@ -24,10 +24,10 @@ from claimsfile import HEADER, TINY_PARAMETERS, claim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.claims import CLAIM_FIELDS, load
-from harness.engine import evaluate
-from harness.errors import ClaimError
-from harness.measurement import Context, Options
+from harness.core.errors import ClaimError
+from harness.measure.engine import evaluate
+from harness.measure.measurement import Context, Options
+from harness.spec import CLAIM_FIELDS, load
 from harness.verdict import check_consistency
 
 pytestmark = pytest.mark.fast

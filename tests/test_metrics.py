@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 from sklearn import metrics as skm
 
-from harness import metrics
-from harness.stats import N_REPLICATES
+from harness.core.stats import N_REPLICATES
+from harness.ml import metrics
 
 pytestmark = pytest.mark.fast
 

@@ -1,7 +1,7 @@
 """Planted deviations: measurements known to be wrong end NOT_REPRODUCED, values inside the band REPRODUCED.
 
 Three levels: the verdict engine over a table of planted values for every tolerance kind (and a Hypothesis
-property); the whole engine (``harness.engine.evaluate``) on loaded claims with planted measurements in
+property); the whole engine (``harness.measure.engine.evaluate``) on loaded claims with planted measurements in
 other units and through formulas; and end to end, a pytest session over a claims file whose parameter
 counts are stated off by more (or less) than their tolerance.
 """
@@ -19,10 +19,10 @@ from claimsfile import TINY_PARAMETERS, claim, claims_toml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from harness.claims import Claim, ClaimsFile, load
-from harness.engine import evaluate
-from harness.measurement import Context, Measurement, Options
-from harness.stats import bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.core.stats import bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.measure.engine import evaluate
+from harness.measure.measurement import Context, Measurement, Options
+from harness.spec import Claim, ClaimsFile, load
 from harness.verdict import Band, Verdict, band, check_consistency, decide
 
 pytestmark = pytest.mark.fast

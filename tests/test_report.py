@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from claimsfile import claim, fixed, write
 
-from harness.__main__ import main
-from harness.report import chart, group_of, groups, render_results, severity_key, tolerance_width
-from harness.results import ClaimResult
+from harness.cli import main
+from harness.report.charts import chart
+from harness.report.html import render_results
+from harness.report.ordering import group_of, groups, severity_key, tolerance_width
+from harness.verdict import ClaimResult
 
 pytestmark = pytest.mark.fast
 

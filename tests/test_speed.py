@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.claims import load
-from harness.errors import ClaimError, NotRunError
-from harness.measurement import Context, Options
-from harness.measures.speed import flop_polynomial, parse_workload, synthetic_lengths
-from harness.models import build_model
-from harness.stats import bootstrap_indices, percentile_interval, rng
-from harness.timing import BOOTSTRAP_SEED, StoppingRule, Timer, paired_run
+from harness.core.errors import ClaimError, NotRunError
+from harness.core.stats import bootstrap_indices, percentile_interval, rng
+from harness.measure.kinds.latency import parse_workload, synthetic_lengths
+from harness.measure.measurement import Context, Options
+from harness.ml.flop_probe import flop_polynomial
+from harness.ml.models import build_model
+from harness.ml.timing import BOOTSTRAP_SEED, StoppingRule, Timer, paired_run
+from harness.spec import load
 
 pytestmark = pytest.mark.fast
 

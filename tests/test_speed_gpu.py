@@ -126,7 +126,7 @@ def _gpu_busy(cycles: int) -> None:
 
 
 def test_cuda_timer_waits_for_the_queued_kernels() -> None:
-    from harness.timing import Timer
+    from harness.ml.timing import Timer
 
     timer = Timer("cuda")
     assert timer.synchronizes
@@ -143,10 +143,10 @@ def test_cuda_timer_waits_for_the_queued_kernels() -> None:
 
 
 def test_paired_run_on_cuda_orders_a_deeper_model_after_a_shallower_one() -> None:
-    from harness.claims import ModelSpec
-    from harness.models import build_model
-    from harness.stats import rng
-    from harness.timing import StoppingRule, Timer, paired_run
+    from harness.core.stats import rng
+    from harness.ml.models import build_model
+    from harness.ml.timing import StoppingRule, Timer, paired_run
+    from harness.spec import ModelSpec
 
     spec = ModelSpec("m", "nonexistent/m", "AutoModel", "test", CONFIG)
     models = [build_model(spec, {**CONFIG, "num_hidden_layers": n}, device="cuda") for n in (8, 2)]
@@ -173,8 +173,8 @@ def test_paired_run_on_cuda_orders_a_deeper_model_after_a_shallower_one() -> Non
 
 
 def test_latency_kind_runs_on_cuda(tmp_path: Path) -> None:
-    from harness.claims import load
-    from harness.measurement import Context, Options
+    from harness.measure.measurement import Context, Options
+    from harness.spec import load
 
     path = tmp_path / "gpu.toml"
     path.write_text(CLAIMS, encoding="utf-8")

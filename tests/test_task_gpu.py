@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import tiny
 
-from harness import data
-from harness.claims import load
-from harness.evaluation import Runtime, default_batch_size, predict_classes
-from harness.finetune import MANIFEST, load_for_task, load_tokenizer, resolve_device
-from harness.measurement import Context, Options
+from harness.measure.measurement import Context, Options
+from harness.ml import data
+from harness.ml.devices import resolve_device
+from harness.ml.evaluation import Runtime, default_batch_size, predict_classes
+from harness.ml.finetune import load_for_task, load_tokenizer
+from harness.ml.finetune_cache import MANIFEST
+from harness.spec import load
 
 torch = pytest.importorskip("torch")
 

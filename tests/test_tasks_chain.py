@@ -18,12 +18,13 @@ import pytest
 import tiny  # first: it imports what the in-process pytester runs below must not import twice
 import torch
 
-from harness import data, metrics
-from harness.claims import load
-from harness.errors import MeasurementError
-from harness.finetune import LOG, MANIFEST, load_for_task, load_tokenizer
-from harness.measurement import Context, Options
-from harness.measures.tasks import _label_mapping
+from harness.core.errors import MeasurementError
+from harness.measure.kinds.task_evidence import _label_mapping
+from harness.measure.measurement import Context, Options
+from harness.ml import data, metrics
+from harness.ml.finetune import load_for_task, load_tokenizer
+from harness.ml.finetune_cache import LOG, MANIFEST
+from harness.spec import load
 
 pytestmark = pytest.mark.fast
 

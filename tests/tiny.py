@@ -28,7 +28,7 @@ import transformers.models.distilbert.modeling_distilbert  # noqa: F401
 import transformers.tokenization_utils_tokenizers  # noqa: F401
 import transformers.trainer  # noqa: F401
 
-from harness.measurement import Options
+from harness.measure.measurement import Options
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 VOCAB = 200
@@ -277,7 +277,7 @@ def save_checkpoint(
     import torch
     import transformers
 
-    from harness.models import build_config
+    from harness.ml.models import build_config
 
     torch.manual_seed(seed)
     cfg = build_config({**config, **config_overrides})
@@ -438,10 +438,10 @@ def finetune_once(
     recipe: dict[str, Any] | None = None,
 ) -> Any:
     """Fine-tune tiny/bert on SST-2 through the cache, as the task measurement does; the cache ``Entry``."""
-    from harness import data
-    from harness.evaluation import Runtime
-    from harness.finetune import checkpoint_digest, fine_tuned
-    from harness.finetune import recipe as resolve
+    from harness.ml import data
+    from harness.ml.evaluation import Runtime
+    from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
+    from harness.ml.recipes import recipe as resolve
 
     task = data.task("glue/sst2")
     options = Options(models_dir=Path(models_dir), data_dir=Path(data_dir), cache_dir=Path(cache_dir))

@@ -1,0 +1,6 @@
+"""The base layer: the harness's own errors, registries of plug-ins, statistics, file writing, the environment.
+
+Everything here is generic (no claims, no models, no pytest) and light (numpy is imported inside functions).
+
+May import: nothing of the harness. Every other layer may import it.
+"""

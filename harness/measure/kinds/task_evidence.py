@@ -1,0 +1,340 @@
+"""The evidence behind a task score: a published fine-tuned checkpoint, or a base checkpoint fine-tuned here.
+
+``published``: the checkpoint named in ``[models.<m>.finetuned]`` for the task, found in ``--claims-models-dir`` or
+the Hugging Face cache (never downloaded). ``finetune``: the model's base checkpoint fine-tuned with the claim's
+``recipe`` (every seed) through the fine-tuned model cache. Both end in per-example predictions of a ``Run``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from harness.core.errors import MeasurementError, NotRunError
+from harness.measure.measurement import Context
+from harness.ml import data
+from harness.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from harness.ml.data import Task, TaskData
+    from harness.ml.evaluation import Runtime
+    from harness.ml.recipes import Recipe
+
+TASK_EVIDENCE = ("auto", "published", "finetune")
+
+
+@attrs.frozen
+class Run:
+    """Predictions of one model on one task's evaluation split: one set per seed (one for a checkpoint)."""
+
+    predictions: tuple[Any, ...]
+    references: list[Any]
+    seeds: tuple[int | None, ...]
+    aggregate: str
+    statistic: str
+    evidence: dict[str, Any]
+    details: dict[str, Any]
+    runtime: Runtime
+
+
+# ---------------------------------------------------------------- choosing the evidence path
+
+
+def _checkpoint(hub_id: str, context: Context) -> Path | None:
+    from harness.ml.models import checkpoint_dir
+
+    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir)
+
+
+def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool) -> Run:
+    mode = context.options.task_evidence
+    if mode not in TASK_EVIDENCE:
+        raise MeasurementError(
+            f"task evidence {mode!r}: expected one of {', '.join(TASK_EVIDENCE)} "
+            "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
+        )
+    published_id = spec.finetuned.get(task.name)
+    published = _checkpoint(published_id, context) if published_id and mode != "finetune" else None
+    base = _checkpoint(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
+    recipe = _recipe(context, recipe_name, task) if recipe_name else None
+    if published is None and base is None:
+        raise _missing_weights(context, spec, task, recipe, published_id, mode)
+    eval_data = _data(context, task, "eval")
+    runtime = _runtime(context)
+    if published is not None:
+        assert published_id is not None
+        return _published(context, spec, task, recipe, published_id, published, eval_data, runtime, smoke)
+    assert recipe is not None and base is not None
+    return _fine_tuned(context, spec, task, recipe, base, eval_data, runtime, smoke)
+
+
+def _recipe(context: Context, name: str, task: Task) -> Recipe:
+    from harness.ml.recipes import recipe
+
+    return recipe(context.file.recipes, name, task)
+
+
+def _missing_weights(
+    context: Context, spec: ModelSpec, task: Task, recipe: Recipe | None, published_id: str | None, mode: str
+) -> NotRunError:
+    """NOT_RUN naming the checkpoints each allowed path needs, where to put them, and the data it needs."""
+    dirs, reasons, ids = [], [], []
+    if published_id and mode != "finetune":
+        reasons.append(f"the published fine-tuned checkpoint {published_id}")
+        dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
+        ids.append(published_id)
+    splits = ["eval"]
+    tunable = recipe is not None and recipe.teacher is None
+    if mode != "published" and tunable:
+        assert recipe is not None
+        reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
+        dirs.append(f"DIR/{spec.hub_id}/ (base checkpoint, fine-tuned here with {recipe.describe()})")
+        ids.append(spec.hub_id)
+        splits.append("train")
+    if not dirs:
+        why = (
+            f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here"
+            if recipe is not None and recipe.teacher
+            else "the claim names no recipe"
+        )
+        if published_id:  # excluded by --claims-task-evidence finetune
+            return NotRunError(
+                f"{why}, and --claims-task-evidence finetune excludes the published checkpoint {published_id}",
+                f"use --claims-task-evidence auto (or published) with "
+                f"--claims-models-dir DIR holding DIR/{published_id}/",
+            )
+        return NotRunError(
+            f"no published fine-tuned checkpoint of {spec.name} for {task.name} is named and {why}",
+            f'add "{task.name}" = "<hub id>" to [models.{spec.name}.finetuned], or a recipe to the claim',
+        )
+    reason = " and ".join(reasons) + (" is" if len(reasons) == 1 else " are") + " not on this machine"
+    remedy = (
+        "--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with "
+        + " or ".join(dirs)
+        + f"; or the Hugging Face cache (once online: {' or '.join(f'hf download {i}' for i in ids)})"
+    )
+    if data.splits_not_local(task, splits, context.options):
+        source = data.data_source(context.options)
+        remedy += (
+            ". Data"
+            + ("" if source == "local" else " (unless already in the datasets cache)")
+            + ": "
+            + data.data_remedy(task, splits, source)
+        )
+    return NotRunError(reason, remedy)
+
+
+def _data(context: Context, task: Task, split: str) -> TaskData:
+    """A split loaded once per session (both models of a claim pair score the same examples)."""
+    options = context.options
+    return context.cached(
+        ("task-data", task.name, split, str(options.data_dir), options.data_source),
+        lambda: data.load(task, split, options),
+    )
+
+
+def _runtime(context: Context) -> Runtime:
+    from harness.ml.devices import resolve_device
+    from harness.ml.evaluation import Runtime
+
+    return context.cached(
+        ("task-runtime", context.options.device), lambda: Runtime.for_device(resolve_device(context.options.device))
+    )
+
+
+def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
+    """Refuse a checkpoint whose sizes differ from the claims file's config, unless declared a stand-in."""
+    if smoke:
+        return
+    try:
+        found = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MeasurementError(f"{path / 'config.json'} cannot be read ({exc}); re-copy the checkpoint") from None
+    differ = {
+        k: (v, found[k])
+        for k, v in spec.config.items()
+        if isinstance(v, int) and not isinstance(v, bool) and k in found and found[k] != v
+    }
+    if differ:
+        shown = ", ".join(f"{k} {f} (claims file: {v})" for k, (v, f) in differ.items())
+        raise MeasurementError(
+            f"the checkpoint at {path} is not the architecture of [models.{spec.name}.config]: {shown}. Point at the "
+            "right checkpoint; if it is a deliberate tiny stand-in, add smoke = true to the claim's [claims.measure]"
+        )
+
+
+# ---------------------------------------------------------------- the two paths
+
+
+def _published(
+    context: Context,
+    spec: ModelSpec,
+    task: Task,
+    recipe: Recipe | None,
+    hub_id: str,
+    path: Path,
+    eval_data: TaskData,
+    runtime: Runtime,
+    smoke: bool,
+) -> Run:
+    from harness.ml.finetune import load_for_task, load_tokenizer
+
+    _check_architecture(spec, path, smoke)
+    base = _checkpoint(spec.hub_id, context)
+    model = load_for_task(path, task)
+    tokenizer = load_tokenizer(path, *([base] if base is not None else []))
+    mapping, label_note = _label_mapping(task, model.config, path)
+    predictions, references, settings = _predict(model, tokenizer, task, recipe, eval_data, runtime, mapping)
+    return Run(
+        predictions=(predictions,),
+        references=references,
+        seeds=(None,),
+        aggregate="single",
+        statistic="one published checkpoint",
+        evidence={"path": f"published checkpoint {hub_id} at {path}", "smoke": smoke, "data": eval_data.origin},
+        details={"evaluation": settings, **({"labels": label_note} if label_note else {})},
+        runtime=runtime,
+    )
+
+
+def _fine_tuned(
+    context: Context,
+    spec: ModelSpec,
+    task: Task,
+    recipe: Recipe,
+    base: Path,
+    eval_data: TaskData,
+    runtime: Runtime,
+    smoke: bool,
+) -> Run:
+    from harness.ml.finetune import load_for_task, load_tokenizer
+    from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
+
+    _check_architecture(spec, base, smoke)
+    train = _data(context, task, "train")
+    digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))
+    predictions, entries, trained = [], [], []
+    for seed in recipe.seeds:
+        entry = fine_tuned(
+            context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed, runtime
+        )
+        model = load_for_task(entry.path, task)
+        pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)
+        predictions.append(pred)
+        entries.append(str(entry.path))
+        trained.append(entry.trained_now)
+    seeds = ", ".join(str(s) for s in recipe.seeds)
+    statistic = "one seed" if len(recipe.seeds) == 1 else f"{recipe.aggregate} of {len(recipe.seeds)} seeds"
+    return Run(
+        predictions=tuple(predictions),
+        references=references,
+        seeds=recipe.seeds,
+        aggregate=recipe.aggregate,
+        statistic=statistic,
+        evidence={
+            "path": f"fine-tuned here with recipe {recipe.name} seed(s) {seeds} from {spec.hub_id} at {base}",
+            "smoke": smoke,
+            "data": f"train: {train.origin}; eval: {eval_data.origin}",
+            "recipe": recipe.describe(),
+            "cache_entries": entries,
+            "trained_this_run": trained,
+        },
+        details={"evaluation": settings},
+        runtime=runtime,
+    )
+
+
+def _label_mapping(task: Task, config: Any, path: Path) -> tuple[list[int] | None, str]:
+    """For each output of a published checkpoint, the dataset's label index; and how that was decided."""
+    if task.kind != "classification":
+        expected = 1 if task.kind == "regression" else None
+        if expected is not None and config.num_labels != expected:
+            raise MeasurementError(
+                f"the checkpoint at {path} has {config.num_labels} outputs; {task.name} is a regression task (1 output)"
+            )
+        return None, ""
+    names = [str(config.id2label[i]).lower() for i in range(config.num_labels)]
+    if len(names) != task.num_labels:
+        raise MeasurementError(
+            f"the checkpoint at {path} has {len(names)} labels ({names}); {task.name} has "
+            f"{task.num_labels} ({', '.join(task.labels)})"
+        )
+    if all(n == f"label_{i}" for i, n in enumerate(names)):
+        return None, "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order"
+    lookup = {}
+    for index, label in enumerate(task.labels):
+        for alias in (label, *task.aliases.get(label, ())):
+            lookup[alias.lower()] = index
+    mapping = [lookup.get(n.replace("-", "_"), lookup.get(n, -1)) for n in names]
+    if -1 in mapping or sorted(mapping) != list(range(task.num_labels)):
+        raise MeasurementError(
+            f"the checkpoint at {path} has labels {names} that do not name {task.name}'s labels "
+            f"({', '.join(task.labels)}); fix its config.json id2label"
+        )
+    return mapping, f"the checkpoint's labels {names} mapped by name to the dataset's {list(task.labels)}"
+
+
+def _predict(
+    model: Any,
+    tokenizer: Any,
+    task: Task,
+    recipe: Recipe | None,
+    eval_data: TaskData,
+    runtime: Runtime,
+    mapping: list[int] | None,
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Predictions on the evaluation split (labels, scores or answer texts), the references, the settings."""
+    import numpy as np
+
+    from harness.ml.evaluation import default_batch_size, predict_answers, predict_classes
+
+    model = model.to(runtime.device).eval()
+    ds = eval_data.dataset
+    max_length = (
+        recipe.max_length
+        if recipe is not None
+        else min(tokenizer.model_max_length, model.config.max_position_embeddings)
+    )
+    batch = default_batch_size(runtime.device)
+    desc = f"evaluating {task.name}"
+    settings = {"max_length": max_length, "eval_batch_size": batch}
+    if task.kind == "squad":
+        doc_stride, query, answer = (
+            (recipe.doc_stride, recipe.max_query_length, recipe.max_answer_length)
+            if recipe is not None
+            else (128, 64, 30)
+        )
+        answers = predict_answers(
+            model,
+            tokenizer,
+            list(ds["question"]),
+            list(ds["context"]),
+            runtime,
+            max_length=max_length,
+            doc_stride=doc_stride,
+            max_query_length=query,
+            max_answer_length=answer,
+            batch_size=batch,
+            desc=desc,
+        )
+        settings.update(doc_stride=doc_stride, max_query_length=query, max_answer_length=answer)
+        return answers, [a["text"] for a in ds["answers"]], settings
+    logits = predict_classes(
+        model,
+        tokenizer,
+        [list(ds[f]) for f in task.text_fields],
+        runtime,
+        max_length=max_length,
+        batch_size=batch,
+        desc=desc,
+    )
+    references = list(ds["label"])
+    if task.kind == "regression":
+        return logits[:, 0], references, settings
+    predicted = logits.argmax(axis=1)
+    if mapping is not None:
+        predicted = np.asarray(mapping)[predicted]
+    return predicted, references, settings

@@ -1,0 +1,176 @@
+"""Fine-tuning with transformers' Trainer: models and tokenizers for a task, training features, training.
+
+Training uses ``Trainer``, so the same code runs on one CPU, one GPU, or several GPUs under
+``torchrun``/``accelerate launch`` (the recipe's batch size is the total over processes). The recipe is
+``harness.ml.recipes``; the cache of fine-tuned models is ``harness.ml.finetune_cache``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.core.errors import MeasurementError
+
+if TYPE_CHECKING:
+    from harness.ml.data import Task, TaskData
+    from harness.ml.evaluation import Runtime
+from harness.ml.devices import distributed
+from harness.ml.recipes import Recipe
+
+# ---------------------------------------------------------------- training
+
+
+def model_class(task: Task) -> Any:
+    """The transformers Auto class with the head a task needs."""
+    import transformers
+
+    return (
+        transformers.AutoModelForQuestionAnswering
+        if task.kind == "squad"
+        else transformers.AutoModelForSequenceClassification
+    )
+
+
+def load_for_task(path: Path, task: Task, **kwargs: Any) -> Any:
+    """A checkpoint loaded with the task's head (a ``MeasurementError`` when its files cannot be read)."""
+    try:
+        return model_class(task).from_pretrained(str(path), local_files_only=True, **kwargs)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise MeasurementError(
+            f"the checkpoint at {path} cannot be loaded: {str(exc).splitlines()[0]}; "
+            "check that its files are complete (re-download or re-copy it)"
+        ) from None
+
+
+def load_tokenizer(*paths: Path) -> Any:
+    """The tokenizer of the first directory that has one."""
+    from transformers import AutoTokenizer
+
+    errors = []
+    for path in paths:
+        try:
+            return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            errors.append(f"{path}: {str(exc).splitlines()[0]}")
+    raise MeasurementError("no usable tokenizer files: " + "; ".join(errors))
+
+
+def _features(train: TaskData, tokenizer: Any, recipe: Recipe) -> Any:
+    """Tokenized training examples (and answer spans for SQuAD) for Trainer."""
+    task = train.task
+    if task.kind == "squad":
+        return train.dataset.map(
+            lambda batch: _qa_train_features(batch, tokenizer, recipe),
+            batched=True,
+            remove_columns=train.dataset.column_names,
+            keep_in_memory=True,
+            desc="tokenizing",
+        )
+    fields = task.text_fields
+    return train.dataset.map(
+        lambda batch: tokenizer(*(batch[f] for f in fields), truncation=True, max_length=recipe.max_length),
+        batched=True,
+        remove_columns=list(fields),
+        keep_in_memory=True,
+        desc="tokenizing",
+    )
+
+
+def _qa_train_features(batch: Mapping[str, list[Any]], tokenizer: Any, recipe: Recipe) -> dict[str, Any]:
+    """Windows over each context with the answer's token span (the class token when it is not inside)."""
+    from harness.ml.evaluation import qa_features
+
+    enc = qa_features(
+        tokenizer,
+        batch["question"],
+        batch["context"],
+        max_length=recipe.max_length,
+        doc_stride=recipe.doc_stride,
+        max_query_length=recipe.max_query_length,
+    )
+    starts, ends = [], []
+    for i, offsets in enumerate(enc["offset_mapping"]):
+        ids = enc["input_ids"][i]
+        cls = ids.index(tokenizer.cls_token_id) if tokenizer.cls_token_id in ids else 0
+        answers = batch["answers"][enc["overflow_to_sample_mapping"][i]]
+        sequence_ids = enc.sequence_ids(i)
+        context = [t for t, s in enumerate(sequence_ids) if s == 1]
+        if not answers["answer_start"] or not context:
+            starts.append(cls)
+            ends.append(cls)
+            continue
+        start_char = answers["answer_start"][0]
+        end_char = start_char + len(answers["text"][0])
+        first, last = context[0], context[-1]
+        if offsets[first][0] > start_char or offsets[last][1] < end_char:
+            starts.append(cls)
+            ends.append(cls)
+            continue
+        start = first
+        while start <= last and offsets[start][0] <= start_char:
+            start += 1
+        end = last
+        while end >= first and offsets[end][1] >= end_char:
+            end -= 1
+        starts.append(start - 1)
+        ends.append(end + 1)
+    out = {k: v for k, v in enc.items() if k not in ("offset_mapping", "overflow_to_sample_mapping")}
+    return {**out, "start_positions": starts, "end_positions": ends}
+
+
+def train_model(
+    base_dir: Path, train: TaskData, recipe: Recipe, seed: int, runtime: Runtime, out: Path | None
+) -> dict[str, Any]:
+    """Fine-tune ``base_dir`` and save model and tokenizer into ``out`` (None: a rank that does not write)."""
+    import transformers
+    from transformers import Trainer, TrainingArguments
+
+    task = train.task
+    world = distributed()[1]
+    if recipe.batch_size % world:
+        raise MeasurementError(
+            f"recipe {recipe.name}: batch size {recipe.batch_size} is not divisible by the "
+            f"{world} processes; run with a number of GPUs that divides it"
+        )
+    transformers.set_seed(seed)  # before the head is initialised, as run_glue does
+    tokenizer = load_tokenizer(base_dir)
+    extra: dict[str, Any] = {}
+    if task.kind == "regression":
+        extra = {"num_labels": 1, "problem_type": "regression"}
+    elif task.kind == "classification":
+        extra = {
+            "num_labels": task.num_labels,
+            "id2label": dict(enumerate(task.labels)),
+            "label2id": {label: i for i, label in enumerate(task.labels)},
+        }
+    model = load_for_task(base_dir, task, **extra)
+    features = _features(train, tokenizer, recipe)
+    cuda = runtime.device.startswith("cuda")
+    with tempfile.TemporaryDirectory(prefix="claims-trainer-") as scratch:
+        args = TrainingArguments(
+            output_dir=scratch,
+            per_device_train_batch_size=recipe.batch_size // world,
+            learning_rate=recipe.learning_rate,
+            num_train_epochs=recipe.epochs,
+            warmup_steps=recipe.warmup,
+            weight_decay=recipe.weight_decay,
+            seed=seed,
+            data_seed=seed,
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="epoch",
+            report_to="none",
+            use_cpu=not cuda,
+            bf16=runtime.autocast == "bfloat16",
+            tf32=True if cuda and runtime.autocast == "bfloat16" else None,
+            dataloader_num_workers=0,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=features, processing_class=tokenizer)
+        result = trainer.train()
+        if out is not None:
+            trainer.save_model(str(out))
+            (out / "training_args.bin").unlink(missing_ok=True)  # pickled arguments: not part of the model
+    return dict(result.metrics)

@@ -1,0 +1,267 @@
+"""The on-disk cache of fine-tuned models.
+
+A fine-tuned model lives in ``<cache_dir>/finetuned/<name>-<key>/`` where the key hashes everything
+that determines it (the base checkpoint's files, the training data, the recipe, the seed, the device kind and
+precision, the library versions). Building an entry holds a file lock, so pytest-xdist workers wait for one
+another instead of training the same model twice; it trains into a temporary directory next to the entry,
+writes the manifest (file sizes and SHA-256) last and renames the directory into place, so a killed run never
+leaves an entry that a later run would serve: the next run removes the leftovers and rebuilds. Every entry is
+checked against its manifest before use; a damaged one is an error that says what to delete.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from harness.core.errors import MeasurementError, NotRunError
+from harness.core.files import atomic_write_text, sha256_file
+
+if TYPE_CHECKING:
+    from harness.ml.data import TaskData
+    from harness.ml.evaluation import Runtime
+from harness.ml.devices import distributed
+from harness.ml.finetune import train_model
+from harness.ml.recipes import Recipe
+
+MANIFEST = "harness-manifest.json"
+LOG = "trainings.jsonl"
+
+
+#: files of a checkpoint that determine the model and its tokenization (hashed for the cache key)
+CHECKPOINT_SUFFIXES = (".json", ".txt", ".safetensors", ".bin", ".model")
+
+
+# ---------------------------------------------------------------- cache keys
+
+
+def checkpoint_digest(path: Path) -> str:
+    """SHA-256 over the files that determine a checkpoint (config, weights, tokenizer files)."""
+    h = hashlib.sha256()
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix in CHECKPOINT_SUFFIXES and not p.name.startswith(".") and p.name != MANIFEST
+    )
+    if not files:
+        raise MeasurementError(f"{path} holds no checkpoint files (config.json, *.safetensors ...)")
+    for file in files:
+        h.update(file.name.encode() + b"\0")
+        h.update(sha256_file(file).encode())
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """The versions of the libraries a fine-tuned model depends on."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("torch", "transformers", "tokenizers", "datasets", "accelerate")}
+
+
+def cache_inputs(base_digest: str, data: TaskData, recipe: Recipe, seed: int, runtime: Runtime) -> dict[str, Any]:
+    """Everything that determines a fine-tuned model: the cache key is a hash of this."""
+    return {
+        "base": base_digest,
+        "task": data.task.name,
+        "data": data.digest,
+        "recipe": recipe.training_fields(),
+        "seed": seed,
+        "device": runtime.device.split(":")[0],
+        "precision": runtime.precision,
+        "world_size": distributed()[1],
+        "versions": versions(),
+    }
+
+
+def entry_name(label: str, inputs: Mapping[str, Any]) -> str:
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+    return f"{safe}-s{inputs['seed']}-{key}"
+
+
+# ---------------------------------------------------------------- cache entries
+
+
+@attrs.frozen
+class Entry:
+    """A complete, verified fine-tuned model in the cache."""
+
+    path: Path
+    manifest: Mapping[str, Any]
+    trained_now: bool
+
+
+def _cache_error(exc: OSError, what: str, where: Path) -> MeasurementError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = f"free disk space under {where} or point --claims-cache-dir (CLAIMS_CACHE_DIR) at a larger disk"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"make {where} writable or point --claims-cache-dir (CLAIMS_CACHE_DIR) at a writable directory"
+    else:
+        hint = f"check {where} and its disk"
+    return MeasurementError(
+        f"{what} failed: {exc.strerror or exc} ({type(exc).__name__}: {exc}); {hint}. "
+        "Nothing was cached, so no result rests on a partial model"
+    )
+
+
+def verify(path: Path) -> Mapping[str, Any]:
+    """The entry's manifest, after checking every file's size and SHA-256 against it."""
+    remedy = f"delete it (rm -rf {path}) and rerun: it will be fine-tuned again"
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MeasurementError(
+            f"the cached fine-tuned model {path} has an unreadable manifest ({exc}); {remedy}"
+        ) from None
+    for name, expected in files.items():
+        file = path / name
+        try:
+            size = file.stat().st_size
+            if size != expected["bytes"]:
+                raise MeasurementError(
+                    f"the cached fine-tuned model {path} is damaged: {name} has {size} bytes, its "
+                    f"manifest says {expected['bytes']}; {remedy}"
+                )
+            if sha256_file(file) != expected["sha256"]:
+                raise MeasurementError(
+                    f"the cached fine-tuned model {path} is damaged: {name} does not match the "
+                    f"SHA-256 in its manifest; {remedy}"
+                )
+        except OSError as exc:
+            raise MeasurementError(f"the cached fine-tuned model {path} is damaged: {name}: {exc}; {remedy}") from None
+    return manifest
+
+
+def _manifest(path: Path, inputs: Mapping[str, Any], metrics: Mapping[str, Any], seconds: float) -> dict[str, Any]:
+    files = {
+        p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(path.iterdir()) if p.is_file()
+    }
+    return {
+        "inputs": dict(inputs),
+        "files": files,
+        "train_metrics": dict(metrics),
+        "seconds": seconds,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def fine_tuned(
+    cache_dir: Path,
+    label: str,
+    base_dir: Path,
+    base_digest: str,
+    train: TaskData,
+    recipe: Recipe,
+    seed: int,
+    runtime: Runtime,
+) -> Entry:
+    """The cached model ``base_dir`` fine-tuned on ``train`` with ``recipe`` and ``seed``; trained if absent."""
+    if recipe.teacher is not None:
+        raise NotRunError(
+            f"recipe {recipe.name} fine-tunes with distillation from the teacher {recipe.teacher!r}, which this "
+            "harness does not implement",
+            "evaluate the published fine-tuned checkpoint instead (see the model's [models.<name>.finetuned] table)",
+        )
+    inputs = cache_inputs(base_digest, train, recipe, seed, runtime)
+    root = cache_dir / "finetuned"
+    name = entry_name(label, inputs)
+    path = root / name
+    if (path / MANIFEST).is_file():  # complete entries never change: no lock needed to read one
+        return Entry(path, verify(path), trained_now=False)
+    rank, world = distributed()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cache_error(exc, f"creating the cache directory {root}", root) from None
+    if world > 1 and rank != 0:  # rank 0 holds the lock and writes; the others train alongside it
+        train_model(base_dir, train, recipe, seed, runtime, None)
+        _barrier()
+        return Entry(path, verify(path), trained_now=True)
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(root / f"{name}.lock"))
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print(f"waiting for another process that is fine-tuning {name} ...", file=sys.stderr)
+            lock.acquire()
+    except OSError as exc:
+        raise _cache_error(exc, f"locking {root / name}.lock", root) from None
+    try:
+        if (path / MANIFEST).is_file():  # another worker built it while this one waited
+            return Entry(path, verify(path), trained_now=False)
+        return _build(root, name, path, inputs, base_dir, train, recipe, seed, runtime)
+    finally:
+        lock.release()
+
+
+def _build(
+    root: Path,
+    name: str,
+    path: Path,
+    inputs: Mapping[str, Any],
+    base_dir: Path,
+    train: TaskData,
+    recipe: Recipe,
+    seed: int,
+    runtime: Runtime,
+) -> Entry:
+    """Train into a temporary directory, write the manifest last, rename into place (holding the lock)."""
+    for stale in root.glob(f".tmp-{name}-*"):  # left by a killed run: the lock says nobody else is using it
+        shutil.rmtree(stale, ignore_errors=True)
+    if path.exists():  # a directory without a manifest was never completed by this code
+        shutil.rmtree(path, ignore_errors=True)
+    tmp: Path | None = None
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
+        tmp.chmod(0o755)  # mkdtemp's 0o700 would keep a shared cache's entries from other users
+        started = time.perf_counter()
+        metrics = train_model(base_dir, train, recipe, seed, runtime, tmp)
+        seconds = time.perf_counter() - started
+        atomic_write_text(tmp / MANIFEST, json.dumps(_manifest(tmp, inputs, metrics, seconds), indent=1) + "\n")
+        os.rename(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise _cache_error(exc, f"writing the fine-tuned model {name}", root) from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with (root / LOG).open("a", encoding="utf-8") as log:
+            log.write(
+                json.dumps(
+                    {
+                        "entry": name,
+                        "seconds": round(seconds, 3),
+                        "pid": os.getpid(),
+                        "worker": os.environ.get("PYTEST_XDIST_WORKER", ""),
+                    }
+                )
+                + "\n"
+            )
+    except OSError as exc:  # the entry is complete; only the log of trainings misses a line
+        warnings.warn(f"could not log the training of {name} in {root / LOG}: {exc}", stacklevel=2)
+    if distributed()[1] > 1:
+        _barrier()
+    return Entry(path, verify(path), trained_now=True)
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()

@@ -1,0 +1,212 @@
+"""The tasks a score can be measured on: GLUE's nine, IMDb and SQuAD v1.1, with files, columns, labels, metric.
+
+A ``Task`` says how a data set looks in its own distribution (the GLUE download's TSV layout, aclImdb/,
+dev-v1.1.json) and on the hub (dataset id, config, columns, label order), so that both give the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from harness.core.errors import MeasurementError, did_you_mean
+
+if TYPE_CHECKING:
+    import datasets
+
+
+@attrs.frozen
+class GlueFiles:
+    """How a task's files look in the GLUE distribution (download_glue_data.py): folder, files, columns."""
+
+    folder: str
+    train: str = "train.tsv"
+    eval: str = "dev.tsv"
+    header: bool = True
+    #: dataset column -> TSV column name (with a header) or index (without)
+    columns: Mapping[str, str | int] = attrs.field(factory=dict)
+    #: the label column's raw value for each label index (empty for regression: a float score)
+    raw_labels: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Task:
+    """A data set the harness can evaluate: its columns, labels, evaluation split and where it lives."""
+
+    name: str
+    kind: str  # "classification" | "regression" | "squad"
+    text_fields: tuple[str, ...]
+    labels: tuple[str, ...]  # label names in the dataset's order ("" for regression)
+    eval_split: str  # the split the score is reported on (hub split name)
+    hub_id: str
+    hub_config: str | None = None
+    glue: GlueFiles | None = None
+    #: other names a checkpoint's id2label may use for each label (lower case)
+    aliases: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+    @property
+    def num_labels(self) -> int:
+        return 1 if self.kind == "regression" else len(self.labels)
+
+    def hub_split(self, split: str) -> str:
+        return "train" if split == "train" else self.eval_split
+
+
+def _glue(
+    name: str,
+    config: str,
+    kind: str,
+    fields: tuple[str, ...],
+    labels: tuple[str, ...],
+    files: GlueFiles,
+    eval_split: str = "validation",
+    aliases: Mapping[str, tuple[str, ...]] | None = None,
+) -> Task:
+    return Task(f"glue/{name}", kind, fields, labels, eval_split, "nyu-mll/glue", config, files, aliases or {})
+
+
+_BIN = ("0", "1")
+_NLI = {"entailment": ("entailment", "entails"), "not_entailment": ("not_entailment", "not entailment")}
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in (
+        # CoLA's files have no header: source, label, original judgement, sentence
+        _glue(
+            "cola",
+            "cola",
+            "classification",
+            ("sentence",),
+            ("unacceptable", "acceptable"),
+            GlueFiles("CoLA", header=False, columns={"sentence": 3, "label": 1}, raw_labels=_BIN),
+        ),
+        _glue(
+            "sst2",
+            "sst2",
+            "classification",
+            ("sentence",),
+            ("negative", "positive"),
+            GlueFiles("SST-2", columns={"sentence": "sentence", "label": "label"}, raw_labels=_BIN),
+            aliases={"negative": ("neg",), "positive": ("pos",)},
+        ),
+        _glue(
+            "mrpc",
+            "mrpc",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("not_equivalent", "equivalent"),
+            GlueFiles(
+                "MRPC",
+                columns={"sentence1": "#1 String", "sentence2": "#2 String", "label": "Quality"},
+                raw_labels=_BIN,
+            ),
+        ),
+        _glue(
+            "qqp",
+            "qqp",
+            "classification",
+            ("question1", "question2"),
+            ("not_duplicate", "duplicate"),
+            GlueFiles(
+                "QQP",
+                columns={"question1": "question1", "question2": "question2", "label": "is_duplicate"},
+                raw_labels=_BIN,
+            ),
+        ),
+        _glue(
+            "stsb",
+            "stsb",
+            "regression",
+            ("sentence1", "sentence2"),
+            ("",),
+            GlueFiles("STS-B", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "score"}),
+        ),
+        # MNLI's label is the last column, gold_label; the matched dev set is dev_matched.tsv
+        _glue(
+            "mnli",
+            "mnli",
+            "classification",
+            ("premise", "hypothesis"),
+            ("entailment", "neutral", "contradiction"),
+            GlueFiles(
+                "MNLI",
+                eval="dev_matched.tsv",
+                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
+                raw_labels=("entailment", "neutral", "contradiction"),
+            ),
+            eval_split="validation_matched",
+        ),
+        _glue(
+            "qnli",
+            "qnli",
+            "classification",
+            ("question", "sentence"),
+            ("entailment", "not_entailment"),
+            GlueFiles(
+                "QNLI",
+                columns={"question": "question", "sentence": "sentence", "label": "label"},
+                raw_labels=("entailment", "not_entailment"),
+            ),
+            aliases=_NLI,
+        ),
+        _glue(
+            "rte",
+            "rte",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("entailment", "not_entailment"),
+            GlueFiles(
+                "RTE",
+                columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"},
+                raw_labels=("entailment", "not_entailment"),
+            ),
+            aliases=_NLI,
+        ),
+        _glue(
+            "wnli",
+            "wnli",
+            "classification",
+            ("sentence1", "sentence2"),
+            ("not_entailment", "entailment"),
+            GlueFiles(
+                "WNLI", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "label"}, raw_labels=_BIN
+            ),
+            aliases=_NLI,
+        ),
+        Task(
+            "imdb",
+            "classification",
+            ("text",),
+            ("neg", "pos"),
+            "test",
+            "stanfordnlp/imdb",
+            aliases={"neg": ("negative",), "pos": ("positive",)},
+        ),
+        Task("squad_v1", "squad", ("question", "context"), (), "validation", "rajpurkar/squad"),
+    )
+}
+
+
+def task(name: str) -> Task:
+    """The task called ``name`` (``glue/sst2``, ``imdb``, ``squad_v1`` ...); a ``MeasurementError`` otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise MeasurementError(
+            f"unknown task {name!r}: expected one of {', '.join(TASKS)}.{did_you_mean(name, TASKS)}"
+        ) from None
+
+
+@attrs.frozen
+class TaskData:
+    """One split of a task, with the hub's columns, where it came from and a digest of its content."""
+
+    task: Task
+    split: str  # "train" | "eval"
+    dataset: datasets.Dataset
+    origin: str
+    digest: str
+
+    def __len__(self) -> int:
+        return len(self.dataset)

@@ -1,0 +1,106 @@
+"""The HTML report of a run: one self-contained file a reviewer opens offline.
+
+Everything is inline (CSS, SVG charts; no scripts, no fonts, no network). Templates are jinja2 with
+autoescaping on, so every string from a claims file, a replication file or a results file is escaped.
+Chart geometry is computed in harness.report.charts, so that the templates only draw.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.core.files import atomic_write_text
+from harness.report.charts import CHART_WIDTH, LABEL_X, PLOT_W, PLOT_X, ROW_H, TEXT_X, TOP, charts
+from harness.report.ordering import ORDER, anchor, as_number, deviation_widths, severity_key, tolerance_width
+from harness.report.results import read_results
+from harness.report.terminal import fmt_value
+from harness.verdict import ClaimResult, summary
+
+REPORT_NAME = "report.html"
+
+
+def _environment(env: Mapping[str, Any] | None) -> str:
+    if not env:
+        return "not recorded"
+    versions = env.get("versions") or {}
+    parts = [
+        env.get("cpu_model"),
+        f"{env.get('cpu_count')} CPUs" if env.get("cpu_count") else None,
+        f"torch threads {env['torch_threads']}" if env.get("torch_threads") else None,
+        f"GPU {env['gpu']}" if env.get("gpu") else None,
+        f"Python {env.get('python')}",
+        ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+    ]
+    return "; ".join(str(p) for p in parts if p)
+
+
+def template_env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = lambda value, unit="": fmt_value(as_number(value) if isinstance(value, str) else value, unit)
+    env.filters["interval"] = lambda x: (
+        "" if x is None else f"[{fmt_value(as_number(x[0]))}, {fmt_value(as_number(x[1]))}]"
+    )
+    env.filters["widths"] = lambda x: "-" if x is None else f"{x:+.2f}"
+    env.filters["pretty"] = lambda x: json.dumps(x, indent=1, ensure_ascii=False, default=str)
+    env.globals.update(
+        ORDER=ORDER,
+        anchor=anchor,
+        width=tolerance_width,
+        deviation_widths=deviation_widths,
+        CHART_WIDTH=CHART_WIDTH,
+        PLOT_X=PLOT_X,
+        PLOT_W=PLOT_W,
+        TEXT_X=TEXT_X,
+        LABEL_X=LABEL_X,
+        ROW_H=ROW_H,
+        TOP=TOP,
+        isinstance=isinstance,
+        Mapping=Mapping,
+        list=list,
+        tuple=tuple,
+    )
+    return env
+
+
+def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
+    """The HTML report of a results file's data (as returned by ``harness.report.results.read_results``)."""
+    results = [ClaimResult.from_dict(r) for r in data["results"]]
+    counts = {k: n for k, n in summary(results).items()}
+    deviations = sorted((r for r in results if r.verdict != "REPRODUCED"), key=severity_key)
+    return (
+        template_env()
+        .get_template("report.html.j2")
+        .render(
+            title="Claims report",
+            results_path=results_path,
+            command=data.get("command", ""),
+            environment=data.get("environment") or {},
+            environment_line=_environment(data.get("environment")),
+            claims_files=data.get("claims_files") or {},
+            counts=counts,
+            total=len(results),
+            deviations=deviations,
+            charts=charts([(r.id, r) for r in results]),
+            results=sorted(results, key=lambda r: r.nodeid),
+            smoke=sum(1 for r in results if r.smoke),
+        )
+    )
+
+
+def write_report(results_path: Path, out: Path | None = None) -> Path:
+    """Render the report of a results file (no re-measuring) next to it, or to ``out``."""
+    data = read_results(results_path)
+    out = out if out is not None else results_path.parent / REPORT_NAME
+    atomic_write_text(out, render_results(data, str(results_path)))
+    return out

@@ -1,0 +1,57 @@
+"""Does the source agree with itself? A derived claim recomputed from its stated components, each ± precision/2."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import attrs
+
+from harness.spec import Claim
+from harness.spec.formula import Interval
+from harness.spec.units import from_base, to_base
+from harness.verdict.bands import fmt_number
+
+
+@attrs.frozen
+class Consistency:
+    """The claim recomputed from the source's own stated components."""
+
+    consistent: bool
+    recomputed: float
+    interval: tuple[float, float]
+    reason: str
+
+
+def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consistency | None:
+    """None when the claim has no formula or no stated value of its own; else whether the source agrees
+    with itself: the formula over the components (each ± precision/2) must meet the claim's ± precision/2."""
+    if claim.formula is None or claim.value_is_derived:
+        return None
+    point = {n: to_base(components[n].value, components[n].unit) for n in claim.formula.names}
+    spans = {n: Interval.around(components[n].value, components[n].precision / 2.0) for n in claim.formula.names}
+    spans_base = {
+        n: Interval(to_base(i.lo, components[n].unit), to_base(i.hi, components[n].unit)) for n, i in spans.items()
+    }
+    try:
+        recomputed = from_base(float(claim.formula.evaluate(point)), claim.unit)
+    except ZeroDivisionError:
+        recomputed = math.nan
+    reach: Interval = claim.formula.evaluate(spans_base)
+    if not isinstance(reach, Interval):
+        reach = Interval(float(reach), float(reach))
+    reach = Interval(from_base(reach.lo, claim.unit), from_base(reach.hi, claim.unit))
+    stated = Interval.around(claim.value, claim.precision / 2.0)
+    ok = reach.intersects(stated)
+    text = (
+        f"{claim.formula.text} over the source's own numbers gives {fmt_number(recomputed)} "
+        f"(at most [{fmt_number(reach.lo)}, {fmt_number(reach.hi)}] with each rounded) "
+        f"but the source states {fmt_number(claim.value)}"
+    )
+    reason = (
+        text
+        if not ok
+        else f"{claim.formula.text} over the source's own numbers gives {fmt_number(recomputed)}, "
+        f"consistent with {fmt_number(claim.value)}"
+    )
+    return Consistency(ok, recomputed, (reach.lo, reach.hi), reason)
