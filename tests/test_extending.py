@@ -29,15 +29,15 @@ def constant(claim, context):
     return Measurement(float(p["value"]), p.get("unit", claim.unit), evidence={"path": "fake_plugin", "smoke": True})
 '''
 
-UNITS_MODULE = '''
+UNITS_MODULE = """
 from harness.spec.units import Unit, register_unit
 
 
 def setup():
     register_unit(Unit("kiloparameters", "count", 1e3), origin="fake_plugin.units")
-'''
+"""
 
-BUILDERS_MODULE = '''
+BUILDERS_MODULE = """
 from harness.ml.models import BUILDERS
 
 
@@ -49,7 +49,7 @@ def two_linear(auto_class, config, device, dtype):
 
 
 BUILDERS.add("two_linear", two_linear, "fake_plugin.builders")
-'''
+"""
 
 ENTRY_POINTS = """\
 [claims_harness.kinds]
