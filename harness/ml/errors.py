@@ -23,3 +23,10 @@ class FieldError(HarnessError):
     def to_claim_error(self, path: str, claim_id: str | None, prefix: str = "") -> ClaimError:
         """The same error located in a claims file: ``prefix`` is the field's table, e.g. ``models.bert.config.``."""
         return ClaimError(path, claim_id, prefix + self.field, self.expected, self.found, self.fix)
+
+
+def require_positive_int(field: str, value: object) -> int:
+    """``value`` when it is a whole number >= 1 (``true`` is not); a ``FieldError`` naming ``field`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise FieldError(field, "a positive integer", repr(value), f"write {field} as a whole number >= 1")
+    return value

@@ -12,7 +12,8 @@ The count is analytic, from the module tree:
   is there (no weights, no arithmetic), so no model's forward code is re-implemented here;
 - the attention products cost ``2 x batch x L x L x width`` multiply-adds per layer (QK^T and AV, each
   ``L x L x head_dim`` per head and sequence, ``width = heads x head_dim``), with the number of layers and
-  the width taken from the model's config (``num_hidden_layers``, ``hidden_size``) unless given;
+  the width taken from the model's config (``num_hidden_layers``, ``hidden_size``) unless given
+  (``attention_layers = 0``: a model without attention);
 - embedding lookups are gathers, not products, and cost nothing under any convention; ``embeddings``
   decides whether linear layers inside the embeddings (a factorized embedding's projection) count;
 - element-wise work (softmax, GELU, layer norm, residual additions) is not counted, as usual.
@@ -31,8 +32,8 @@ from typing import Any
 import attrs
 
 from harness.errors import MeasurementError
-from harness.ml.errors import FieldError
-from harness.ml.modules import base_prefix, group_of, is_embedding, is_head
+from harness.ml.errors import FieldError, require_positive_int
+from harness.ml.modules import base_prefix, group_of, is_embedding, is_head, model_device
 
 #: the key of the attention products in a FLOP breakdown
 ATTENTION = "attention scores and values"
@@ -118,34 +119,32 @@ def attention_kernel_formulas() -> dict[Any, Any]:
     return {getattr(torch.ops.aten, op): sdpa for op in ops if hasattr(torch.ops.aten, op)}
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise FieldError(name, "a positive integer", repr(value), f"write {name} as a whole number >= 1")
-    return value
-
-
-def _model_device(model: Any) -> Any:
-    import torch
-
-    for param in model.parameters():
-        return param.device
-    return torch.device("cpu")
-
-
 def _attention_shape(model: Any, layers: int | None, width: int | None) -> tuple[int, int]:
+    """(layers, width) of the model's self-attention: as given, else from its config; 0 layers: none."""
     config = getattr(model, "config", None)
     if layers is None:
         layers = getattr(config, "num_hidden_layers", None)
-    if width is None:
-        width = getattr(config, "hidden_size", None)
-    if not isinstance(layers, int) or not isinstance(width, int):
+    if layers is None:
         raise FieldError(
-            "attention_layers" if not isinstance(layers, int) else "attention_width",
+            "attention_layers",
             "the number of attention layers and their width (heads x head dim)",
             f"{type(model).__name__} has no config with num_hidden_layers and hidden_size",
-            "pass attention_layers and attention_width, or count with attention_scores = false",
+            "pass attention_layers and attention_width (attention_layers = 0 for a model without attention)",
         )
-    return _positive_int("attention_layers", layers), _positive_int("attention_width", width)
+    if isinstance(layers, bool) or not isinstance(layers, int) or layers < 0:
+        raise FieldError("attention_layers", "a whole number >= 0", repr(layers), "pass the number of layers")
+    if layers == 0:
+        return 0, 0
+    if width is None:
+        width = getattr(config, "hidden_size", None)
+    if width is None:
+        raise FieldError(
+            "attention_width",
+            "the width of the attention (heads x head dim)",
+            f"{type(model).__name__} has no config with hidden_size",
+            "pass attention_width",
+        )
+    return layers, require_positive_int("attention_width", width)
 
 
 def _check_length(model: Any, seq_len: int) -> None:
@@ -177,7 +176,7 @@ def _traced_rows(model: Any, seq_len: int, batch: int) -> tuple[dict[str, list[t
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Linear):
             handles.append(module.register_forward_pre_hook(recorder(name)))
-    ids = torch.zeros((batch, seq_len), dtype=torch.long, device=_model_device(model))
+    ids = torch.zeros((batch, seq_len), dtype=torch.long, device=model_device(model))
     counter = FlopCounterMode(display=False, custom_mapping=attention_kernel_formulas())
     try:
         with counter, torch.inference_mode():
@@ -210,7 +209,7 @@ def forward_flops(
     ``hidden_size``. With ``cross_check``, the analytic count with everything included must equal torch's
     FlopCounterMode for the same pass; a difference raises ``MeasurementError``.
     """
-    seq_len, batch = _positive_int("seq_len", seq_len), _positive_int("batch", batch)
+    seq_len, batch = require_positive_int("seq_len", seq_len), require_positive_int("batch", batch)
     _check_length(model, seq_len)
     layers, width = _attention_shape(model, attention_layers, attention_width)
     calls, measured = _traced_rows(model, seq_len, batch)
@@ -229,7 +228,8 @@ def forward_flops(
         into[group] = into.get(group, 0) + macs * convention.multiply_add
     attention_macs = layers * 2 * batch * seq_len * seq_len * width
     everything += attention_macs
-    (counted if convention.attention_scores else excluded)[ATTENTION] = attention_macs * convention.multiply_add
+    if layers:
+        (counted if convention.attention_scores else excluded)[ATTENTION] = attention_macs * convention.multiply_add
     if cross_check and 2 * everything != measured:
         raise MeasurementError(
             f"counting FLOPs of {type(model).__name__} at length {seq_len}, batch {batch}: the analytic count "

@@ -12,6 +12,9 @@ belongs to:
 - it is part of the *head* when it lies outside the base model (a task head) or in its pooler;
 - it is part of the *embeddings* when a component of its relative name contains ``embed`` (``embeddings``,
   ``embedding_hidden_mapping_in`` of ALBERT's factorized embedding) and it is not part of the head.
+
+``model_device`` says where a model's tensors are (``meta`` for an architecture built without weights),
+so that inputs for a pass through it are made there.
 """
 
 from __future__ import annotations
@@ -54,3 +57,12 @@ def is_embedding(name: str, prefix: str) -> bool:
     if is_head(name, prefix):
         return False
     return any("embed" in part.lower() for part in relative_name(name, prefix).split("."))
+
+
+def model_device(model: Any) -> Any:
+    """The ``torch.device`` of the model's first parameter or buffer (CPU for a model with neither)."""
+    import torch
+
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
