@@ -92,6 +92,10 @@ def test_aliases_generic_keys_and_integer_floats() -> None:
         ),
         ("bert", {"hidden_act": 3}, "hidden_act", "write a string, e.g. hidden_act = 'gelu'"),
         ("bert", {"id2label": ["neg", "pos"]}, "id2label", "write a table or none"),
+        ("bert", {"id2label": {0: "neg"}, "num_labels": 2}, "num_labels", "give id2label or num_labels, not both"),
+        ("bert", {"hidden_size": 7.5}, "hidden_size", "write an integer, e.g. hidden_size = 768"),
+        ("bert", {"problem_type": "regresion"}, "problem_type", "write none or 'regression' or"),
+        ("bert", {"dtype": 16}, "dtype", "write a string or dtype or none"),
         ("distilbert", {"n_layers": 0}, "n_layers", "write n_layers >= 1"),
         ("distilbert", {"dim": 768, "hidden_size": 512}, "hidden_size", "give only dim"),
         ("bert", {"model_type": "distilbert"}, "model_type", "make the config's model_type"),
@@ -103,6 +107,14 @@ def test_config_errors(model_type: str, config: dict[str, Any], field: str, in_m
     assert err.value.field == field
     assert in_message in str(err.value)
     assert err.value.expected and err.value.found and err.value.fix
+
+
+def test_transformers_own_validation_is_reported_as_a_field_error() -> None:
+    with pytest.raises(FieldError) as err:
+        resolve_config_fields("t5", {"feed_forward_proj": "bogus-act"})
+    assert err.value.field == "config"
+    assert "feed_forward_proj" in err.value.found
+    assert err.value.expected == "values T5Config accepts"
 
 
 def test_heads_must_divide_the_hidden_size() -> None:

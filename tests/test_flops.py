@@ -93,6 +93,14 @@ def test_tiny_bert_conventions(convention: FlopConvention, total: int, excluded:
     assert count.convention == convention
 
 
+def test_convention_in_words() -> None:
+    assert FlopConvention().describe() == (
+        "2 FLOPs per multiply-add (2 x MAC); attention scores and values included; embedding projections excluded;"
+        " pooler and task head included; embedding lookups and element-wise work never counted"
+    )
+    assert FlopConvention(multiply_add=1, head=False).describe().startswith("1 FLOP per multiply-add (MACs);")
+
+
 def test_batch_multiplies_every_part() -> None:
     count = forward_flops(meta(TINY_BERT), 4, batch=3)
     assert count.by_module == {"encoder": 3 * 8192, ATTENTION: 3 * 1024, "pooler": 3 * 128}
@@ -196,7 +204,9 @@ def test_a_count_torch_disagrees_with_is_an_error() -> None:
         forward_flops(meta(TINY_BERT), 4, attention_width=16)
     assert "attention_width" in str(err.value)
     # without the cross-check the caller takes the stated width at its word
-    assert forward_flops(meta(TINY_BERT), 4, attention_width=16, cross_check=False).by_module[ATTENTION] == 2048
+    unchecked = forward_flops(meta(TINY_BERT), 4, attention_width=16, cross_check=False)
+    assert unchecked.by_module[ATTENTION] == 2048
+    assert unchecked.measured == 9344
 
 
 # ---------------------------------------------------------------- errors

@@ -19,6 +19,7 @@ declares, the one a checkpoint ships) resolve differently.
 
 from __future__ import annotations
 
+import ast
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -116,80 +117,113 @@ def config_class(model_type: object) -> Any:
     return CONFIG_MAPPING[model_type]
 
 
+@attrs.frozen
+class _FieldType:
+    """What a config field accepts: values of ``types``, or one of ``choices`` (a ``Literal``); None: unchecked."""
+
+    types: tuple[type, ...] | None
+    choices: tuple[Any, ...] = ()
+    default: Any = None
+
+    def accepts(self, value: Any) -> bool:
+        if self.types is None or value in self.choices:
+            return True
+        return isinstance(value, self.types) and (bool in self.types or not isinstance(value, bool))
+
+    def words(self) -> str:
+        words = {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "none"}
+        words |= {list: "a list", tuple: "a list", dict: "a table"}
+        if float in (self.types or ()):
+            words[int] = words[float]  # an integer is a number
+        named = [words.get(t, t.__name__) for t in self.types or ()]
+        named += [f"{c!r}" for c in self.choices]
+        return " or ".join(dict.fromkeys(named))
+
+
 def _annotation_text(annotation: Any) -> str | None:
     if annotation is inspect.Parameter.empty:
         return None
     return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
 
 
-def _allowed_types(annotation: str | None, default: Any) -> tuple[type, ...] | None:
-    """The types a field accepts, from its annotation (``int | None``) or else its default; None: unchecked."""
-    if annotation is None:
-        if default is None or default is inspect.Parameter.empty:
-            return None
-        if isinstance(default, bool):
-            return (bool,)
-        return (int, float) if isinstance(default, float) else (type(default),)
-    allowed: list[type] = []
+def _split_union(annotation: str) -> list[str]:
+    """``"dict[int, str] | Literal['a', 'b'] | None"`` -> its three members (``|`` inside brackets kept)."""
     depth, part, parts = 0, "", []
-    for char in annotation:  # split on the top-level "|" only: dict[int, str] | None
+    for char in annotation:
         depth += (char in "[(") - (char in "])")
         if char == "|" and depth == 0:
-            parts.append(part)
+            parts.append(part.strip())
             part = ""
         else:
             part += char
-    parts.append(part)
-    for piece in parts:
-        base = piece.strip().split("[", 1)[0].removeprefix("typing.")
-        if base not in _TYPE_NAMES:
-            return None  # Literal, torch.dtype ...: left to transformers' own validation
-        allowed.extend(_TYPE_NAMES[base])
-    return tuple(allowed)
+    return [*parts, part.strip()]
 
 
-def _fields(cls: Any) -> dict[str, tuple[tuple[type, ...] | None, Any]]:
-    """Every key the config class accepts: name -> (allowed types or None, default)."""
+def _field_type(annotation: str | None, default: Any) -> _FieldType:
+    """What a field accepts, from its annotation (``int | None``) or else from the type of its default."""
+    if annotation is None:
+        if default is None or default is inspect.Parameter.empty:
+            return _FieldType(None)
+        if isinstance(default, bool):
+            return _FieldType((bool,), default=default)
+        return _FieldType((int, float) if isinstance(default, float) else (type(default),), default=default)
+    types: list[type] = []
+    choices: list[Any] = []
+    for member in _split_union(annotation):
+        base = member.split("[", 1)[0].removeprefix("typing.")
+        if base == "Literal":
+            try:
+                choices.extend(ast.literal_eval("[" + member[len("Literal[") : -1] + "]"))
+            except (ValueError, SyntaxError):
+                return _FieldType(None)
+        elif base == "torch.dtype":
+            import torch
+
+            types.extend((str, torch.dtype))
+        elif base in _TYPE_NAMES:
+            types.extend(_TYPE_NAMES[base])
+        else:
+            return _FieldType(None)  # a type not named here: left to transformers' own validation
+    return _FieldType(tuple(types), tuple(choices), None if default is inspect.Parameter.empty else default)
+
+
+def _fields(cls: Any) -> dict[str, _FieldType]:
+    """Every key the config class accepts, with what it accepts."""
     from transformers import PretrainedConfig
 
-    fields: dict[str, tuple[tuple[type, ...] | None, Any]] = {}
+    fields: dict[str, _FieldType] = {}
     for source in (PretrainedConfig, cls):
         for name, param in inspect.signature(source.__init__).parameters.items():
             if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            fields[name] = (_allowed_types(_annotation_text(param.annotation), param.default), param.default)
-    for name, value in cls().to_dict().items():
-        fields.setdefault(name, (_allowed_types(None, value), value))
+            fields[name] = _field_type(_annotation_text(param.annotation), param.default)
+    try:
+        defaults = cls().to_dict()
+    except Exception:  # a composite config (encoder-decoder) has no defaults of its own: its signature is all
+        defaults = {}
+    for name, value in defaults.items():
+        fields.setdefault(name, _field_type(None, value))
     for name in GENERIC_KWARGS:
-        fields.setdefault(name, (None, None))
+        fields.setdefault(name, _FieldType(None))
     return fields
 
 
-def _type_words(allowed: tuple[type, ...]) -> str:
-    words = {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "none"}
-    words |= {list: "a list", tuple: "a list", dict: "a table"}
-    if float in allowed:
-        words[int] = words[float]  # an integer is a number
-    return " or ".join(dict.fromkeys(words[t] for t in allowed))
-
-
-def _checked_value(cls: Any, key: str, value: Any, field: tuple[tuple[type, ...] | None, Any]) -> Any:
-    """``value`` when its type is one ``key`` accepts (an integer is accepted for a float field, as a float)."""
-    allowed, default = field
-    if allowed is None:
-        return value
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if is_int and float in allowed and int not in allowed:
+def _checked_value(cls: Any, key: str, value: Any, field: _FieldType) -> Any:
+    """``value`` when ``field`` accepts it (an integer is accepted for a float field, as a float)."""
+    types = field.types or ()
+    if isinstance(value, int) and not isinstance(value, bool) and float in types and int not in types:
         return float(value)
-    if isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool)):
+    if field.accepts(value):
         return value
-    example = f", e.g. {key} = {default!r}" if isinstance(default, allowed) and default is not None else ""
-    quotes = " (a number, without quotes)" if isinstance(value, str) and (int in allowed or float in allowed) else ""
+    default = field.default
+    example = f", e.g. {key} = {default!r}" if default is not None and field.accepts(default) else ""
+    numeric = int in types or float in types
+    quotes = " (a number, without quotes)" if isinstance(value, str) and numeric else ""
     raise FieldError(
         key,
-        f"{_type_words(allowed)} (the type of {cls.__name__}.{key})",
+        f"{field.words()} (the type of {cls.__name__}.{key})",
         f"{value!r} ({type(value).__name__})",
-        f"write {_type_words(allowed)}{example}{quotes}",
+        f"write {field.words()}{example}{quotes}",
     )
 
 
@@ -279,6 +313,14 @@ def resolve_config_fields(model_type: str, config: Mapping[str, Any]) -> Resolve
     """The strictly checked configuration ``config`` declares for ``model_type``, every field resolved."""
     cls = config_class(model_type)
     values = _canonical_values(cls, model_type, config, strict=True)
+    labels = values.get("id2label")
+    if isinstance(labels, Mapping) and "num_labels" in values and values["num_labels"] != len(labels):
+        raise FieldError(
+            "num_labels",
+            f"the number of labels id2label names ({len(labels)})",
+            f"num_labels = {values['num_labels']!r}",
+            "give id2label or num_labels, not both",
+        )
     built = _build(cls, values)
     _check_combinations(cls, built, set(values))
     given = set(values) | {"model_type"}

@@ -72,8 +72,9 @@ class FlopConvention:
     def describe(self) -> str:
         """The convention in words, for a report."""
         included = {True: "included", False: "excluded"}
+        per_mac = {2: "2 FLOPs per multiply-add (2 x MAC)", 1: "1 FLOP per multiply-add (MACs)"}[self.multiply_add]
         return (
-            f"{self.multiply_add} FLOP per multiply-add; attention scores and values {included[self.attention_scores]};"
+            f"{per_mac}; attention scores and values {included[self.attention_scores]};"
             f" embedding projections {included[self.embeddings]}; pooler and task head {included[self.head]};"
             " embedding lookups and element-wise work never counted"
         )
@@ -89,7 +90,7 @@ class FlopCount:
 
     ``by_module``: FLOPs counted per top-level module, the attention products under ``ATTENTION``;
     ``excluded``: FLOPs the convention leaves out, same keys; ``measured``: torch's FlopCounterMode
-    total for the same pass (every product, 2 x MAC), or None when the cross-check was not run.
+    total for the same pass (every product, 2 x MAC), whatever the convention.
     """
 
     total: int
@@ -98,9 +99,10 @@ class FlopCount:
     convention: FlopConvention
     by_module: Mapping[str, int]
     excluded: Mapping[str, int]
-    measured: int | None
+    measured: int
 
     def per_sequence(self) -> float:
+        """FLOPs of one sequence."""
         return self.total / self.batch
 
 
@@ -167,15 +169,15 @@ def _traced_rows(model: Any, seq_len: int, batch: int) -> tuple[dict[str, list[t
     handles = []
 
     def recorder(name: str) -> Any:
-        def hook(module: Any, args: tuple[Any, ...]) -> None:
-            rows = args[0].numel() // module.in_features
+        def hook(module: Any, args: Any, output: Any) -> None:
+            rows = output.numel() // module.out_features
             calls.setdefault(name, []).append((rows, module.in_features, module.out_features))
 
         return hook
 
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Linear):
-            handles.append(module.register_forward_pre_hook(recorder(name)))
+            handles.append(module.register_forward_hook(recorder(name)))
     ids = torch.zeros((batch, seq_len), dtype=torch.long, device=model_device(model))
     counter = FlopCounterMode(display=False, custom_mapping=attention_kernel_formulas())
     try:
@@ -207,7 +209,8 @@ def forward_flops(
 
     ``attention_layers`` and ``attention_width`` default to the config's ``num_hidden_layers`` and
     ``hidden_size``. With ``cross_check``, the analytic count with everything included must equal torch's
-    FlopCounterMode for the same pass; a difference raises ``MeasurementError``.
+    FlopCounterMode for the same pass; a difference raises ``MeasurementError``. Without it the caller
+    vouches for the attention shape, and ``measured`` still shows torch's count.
     """
     seq_len, batch = require_positive_int("seq_len", seq_len), require_positive_int("batch", batch)
     _check_length(model, seq_len)
@@ -246,5 +249,5 @@ def forward_flops(
         convention=convention,
         by_module=counted,
         excluded=excluded,
-        measured=measured if cross_check else None,
+        measured=measured,
     )
