@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from meta_models import TINY_BERT
 
 from harness.errors import MeasurementError
 from harness.ml import builders
@@ -19,15 +20,6 @@ from harness.ml.parameters import count_parameters
 
 pytestmark = pytest.mark.fast
 
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 10,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
 
 #: a builder module a user would write: a tiny BERT whose two layers share one set of weights
 SHARED_LAYERS = textwrap.dedent(

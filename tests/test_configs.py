@@ -4,6 +4,8 @@ the comparison of a declared config with a checkpoint's."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from harness.ml.configs import ABSENT, Difference, compare_configs, resolve_conf
 from harness.ml.errors import FieldError
 
 pytestmark = pytest.mark.fast
+
+CLAIMS_FILE = Path(__file__).resolve().parents[1] / "claims" / "distilbert.toml"
 
 #: the claims file's [models.distilbert.config], as written there
 DISTILBERT = {
@@ -52,6 +56,16 @@ def test_every_field_resolved_and_defaults_marked() -> None:
     assert evidence["n_heads"] == {"value": 12, "source": "given"}
     assert evidence["seq_classif_dropout"] == {"value": 0.2, "source": "default"}
     assert set(evidence) == set(resolved.values)
+
+
+def test_the_claims_files_configs_are_strict_clean() -> None:
+    models = tomllib.loads(CLAIMS_FILE.read_text(encoding="utf-8"))["models"]
+    configs = {name: spec["config"] for name, spec in models.items() if "config" in spec}
+    assert set(configs) == {"bert_base", "distilbert", "distilbert_d"}
+    for name, config in configs.items():
+        resolved = resolve_config_fields(config["model_type"], config)
+        assert resolved.given >= set(config), name
+    assert configs["distilbert"] == DISTILBERT
 
 
 def test_an_omitted_field_is_a_visible_default() -> None:

@@ -10,46 +10,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from meta_models import BERT_BASE, DISTILBERT, TINY_ALBERT, TINY_BERT, meta
 
 from harness.errors import MeasurementError
-from harness.ml.builders import build_model, transformers_builder
+from harness.ml.builders import build_model
 from harness.ml.errors import FieldError
 from harness.ml.flops import ATTENTION, EVERYTHING, FlopConvention, attention_kernel_formulas, forward_flops
 
 pytestmark = pytest.mark.fast
-
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 10,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
-TINY_ALBERT = {
-    "model_type": "albert",
-    "vocab_size": 10,
-    "embedding_size": 4,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,  # one layer group, applied twice
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
-BERT_BASE = {"model_type": "bert"}  # transformers' defaults are bert-base-uncased: 12 x 768, 12 heads, 3072
-DISTILBERT = {"model_type": "distilbert"}  # 6 x 768, 12 heads, 3072
-
-
-_BUILT: dict[tuple[str, str], Any] = {}
-
-
-def meta(config: dict[str, Any], auto_class: str = "AutoModel") -> Any:
-    """The architecture on the meta device, built once per test session (counting leaves it unchanged)."""
-    key = (repr(sorted(config.items())), auto_class)
-    if key not in _BUILT:
-        _BUILT[key] = build_model(config, transformers_builder(auto_class))
-    return _BUILT[key]
 
 
 def encoder_flops(seq_len: int, layers: int, hidden: int, intermediate: int, per_mac: int, attention: bool) -> int:

@@ -9,35 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from meta_models import BERT_BASE, DISTILBERT, TINY_BERT, meta
 
-from harness.ml.builders import build_model, transformers_builder
 from harness.ml.errors import FieldError
 from harness.ml.parameters import count_parameters
 
 pytestmark = pytest.mark.fast
 
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 10,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
-BERT_BASE = {"model_type": "bert"}  # transformers' defaults are bert-base-uncased
-DISTILBERT = {"model_type": "distilbert"}  # and distilbert-base-uncased
 POOLER = 768 * 768 + 768  # BERT-base pooler: dense 768 -> 768 with bias
-
-_BUILT: dict[tuple[str, str], Any] = {}
-
-
-def meta(config: dict[str, Any], auto_class: str = "AutoModel") -> Any:
-    """The architecture on the meta device, built once per test session (counting leaves it unchanged)."""
-    key = (repr(sorted(config.items())), auto_class)
-    if key not in _BUILT:
-        _BUILT[key] = build_model(config, transformers_builder(auto_class))
-    return _BUILT[key]
 
 
 def tiny_by_hand() -> dict[str, int]:
@@ -63,6 +42,19 @@ def test_bert_base_and_distilbert() -> None:
     distil = count_parameters(meta(DISTILBERT))
     assert distil.total == 66_362_880
     assert distil.by_module == {"embeddings": 23_835_648, "transformer": 42_527_232}
+
+
+@pytest.mark.parametrize(
+    ("config", "auto_class", "expected"),
+    [  # the reference's section 6 (shared/reference/distilbert-paper.md)
+        (BERT_BASE, "AutoModelForSequenceClassification", 109_483_778),  # 2 labels
+        (BERT_BASE, "AutoModelForQuestionAnswering", 108_893_186),
+        (DISTILBERT, "AutoModelForSequenceClassification", 66_955_010),
+        (DISTILBERT, "AutoModelForQuestionAnswering", 66_364_418),
+    ],
+)
+def test_task_models(config: dict[str, Any], auto_class: str, expected: int) -> None:
+    assert count_parameters(meta(config, auto_class)).total == expected
 
 
 @pytest.mark.parametrize("pattern", ["pooler*", "pooler", "pooler.dense*"])
