@@ -4,6 +4,9 @@ their errors, and the meta-device forward pass that proves a built model runs. T
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,17 @@ def user_builders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     (tmp_path / "user_builders_mod.py").write_text(SHARED_LAYERS, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     return "user_builders_mod"
+
+
+def test_importing_the_ml_layer_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, harness.ml.builders, harness.ml.configs, harness.ml.flops, harness.ml.parameters; "
+        "print(sorted(m for m in ('torch', 'transformers', 'numpy', 'datasets') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_default_builder_makes_a_meta_model() -> None:

@@ -57,7 +57,12 @@ def transformers_builder(auto_class: str = "AutoModel") -> Builder:
     return build
 
 
-BUILDERS: dict[str, Builder] = {"transformers": transformers_builder()}
+def build_transformers_model(config: Mapping[str, Any]) -> Any:
+    """The default builder: ``transformers.AutoModel.from_config`` on the strictly resolved config."""
+    return transformers_builder("AutoModel")(config)
+
+
+BUILDERS: dict[str, Builder] = {"transformers": build_transformers_model}
 
 
 def register_builder(name: str) -> Callable[[Builder], Builder]:
@@ -164,7 +169,9 @@ def meta_forward_check(model: Any, seq_len: int, batch: int = 1) -> dict[str, tu
     seq_len, batch = require_positive_int("seq_len", seq_len), require_positive_int("batch", batch)
     ids = torch.zeros((batch, seq_len), dtype=torch.long, device=model_device(model))
     described = f"{type(model).__name__} on input ids of shape {tuple(ids.shape)} ({ids.device})"
-    if "input_ids" not in inspect.signature(model.forward).parameters:
+    parameters = inspect.signature(model.forward).parameters
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    if "input_ids" not in parameters and not takes_kwargs:
         raise MeasurementError(
             f"the built model {described} cannot be checked: its forward takes no input_ids; "
             "make the builder return a model whose forward(input_ids=...) runs the encoder"
