@@ -182,13 +182,16 @@ def write_lock(path: Path, entries: Sequence[LockEntry]) -> Path:
     return path
 
 
-def _field(where: str, record: Mapping[str, Any], entry_id: str | None, name: str, expected: str, ok: Any) -> Any:
-    value = record.get(name)
+def _field(
+    where: str, record: Mapping[str, Any], entry_id: str | None, key: str, expected: str, ok: Any, shown: str = ""
+) -> Any:
+    """``record[key]`` when ``ok`` accepts it; a ``LockFileError`` naming the field (``shown``, default ``key``)."""
+    value = record.get(key)
     if not ok(value):
         raise LockFileError(
             where,
             entry_id,
-            name,
+            shown or key,
             expected,
             "nothing" if value is None else repr(value),
             "re-run the fetch that wrote this lock file, or repair the entry by hand",
@@ -216,21 +219,28 @@ def _read_entry(where: str, index: int, record: Any) -> LockEntry:
     for i, f in enumerate(raw_files):
         item = f if isinstance(f, dict) else {}
         label = f"files[{i}]"
-        rel = _field(where, item, repo_id, f"{label}.path", "a relative path", _is_str)
+        rel = _field(where, item, repo_id, "path", "a relative path", _is_str, f"{label}.path")
         if rel.startswith("/") or ".." in rel.split("/"):
             raise LockFileError(
                 where, repo_id, f"{label}.path", "a path inside the snapshot", repr(rel), "repair the entry"
             )
         sha = _field(
-            where, item, repo_id, f"{label}.sha256", "64 hex digits", lambda v: _is_str(v) and _SHA256.fullmatch(v)
+            where,
+            item,
+            repo_id,
+            "sha256",
+            "64 hex digits",
+            lambda v: _is_str(v) and _SHA256.fullmatch(v),
+            f"{label}.sha256",
         )
         size = _field(
             where,
             item,
             repo_id,
-            f"{label}.size",
+            "size",
             "a size in bytes (an integer >= 0)",
             lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+            f"{label}.size",
         )
         files.append(LockedFile(rel, sha, size))
     return LockEntry(repo_id, kind, revision, tuple(sorted(files, key=_by_path)), fetched_at)
