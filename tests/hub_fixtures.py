@@ -1,7 +1,8 @@
-"""Building a Hugging Face hub cache by hand, for tests: the layout ``huggingface_hub`` writes, without downloading.
+"""Hub layouts built by hand, for tests: a Hugging Face hub cache as ``huggingface_hub`` writes it, and GLUE-style
+parquet files as ``nyu-mll/glue`` stores them; nothing is downloaded.
 
-``<cache>/<kind>s--<org>--<name>/blobs/<sha256>`` holds each file's bytes once; ``snapshots/<commit>/<path>`` is a
-relative symlink to its blob; ``refs/<branch>`` holds the commit a branch points to.
+In the cache, ``<cache>/<kind>s--<org>--<name>/blobs/<sha256>`` holds each file's bytes once;
+``snapshots/<commit>/<path>`` is a relative symlink to its blob; ``refs/<branch>`` holds the commit a branch points to.
 """
 
 from __future__ import annotations
@@ -42,3 +43,15 @@ def cache_snapshot(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(commit, encoding="utf-8")
     return snapshot
+
+
+def write_sst2_parquet(path: Path, sentences: list[str], labels: list[int]) -> Path:
+    """A parquet file with SST-2's columns and features (``label`` a class label negative/positive)."""
+    import datasets
+
+    features = datasets.Features(
+        {"sentence": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"])}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict({"sentence": sentences, "label": labels}, features=features).to_parquet(str(path))
+    return path
