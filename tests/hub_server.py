@@ -6,8 +6,8 @@ changing a file changes the commit. The server answers what ``huggingface_hub`` 
 ``snapshot_download`` and ``hf_hub_download``, as its own code builds the URLs:
 
 - ``GET /api/{models|datasets}/{repo_id}[/revision/{rev}]``: repository info (``id``, ``sha``, ``siblings``);
-- ``GET /api/{models|datasets}/{repo_id}/tree/{rev}[/{path}]``: the file listing (``type``, ``path``, ``size``,
-  ``oid``), one page (no ``Link`` header);
+- ``GET /api/{models|datasets}/{repo_id}/tree/{rev}[/{path}][?recursive=True]``: the listing of a folder (files
+  and folders, or with ``recursive`` everything below it: ``type``, ``path``, ``size``, ``oid``), one page;
 - ``HEAD``/``GET /[datasets/]{repo_id}/resolve/{rev}/{file}``: the file, with ``X-Repo-Commit``, ``ETag`` (the
   file's SHA-256, quoted), ``Content-Length``; ``GET`` sends the bytes.
 
@@ -15,7 +15,9 @@ A revision is ``main`` or the repository's commit; anything else is a 404 with `
 (``RepoNotFound`` / ``EntryNotFound`` for a missing repository or file), as the Hub answers. Every request is
 logged as ``(method, path)`` in ``HubServer.requests``. The server listens on an ephemeral loopback port, runs in
 a daemon thread, and stops on context-manager exit or after ``timeout_s`` seconds, whichever comes first.
-``huggingface_hub`` reads ``HF_ENDPOINT`` at import, so a client runs in a subprocess with ``env()``.
+That is also enough for ``datasets.load_dataset(<repo>, <config>)`` of a parquet repository whose README.md declares
+its ``configs`` (as ``nyu-mll/glue``'s does). ``huggingface_hub`` reads ``HF_ENDPOINT`` at import, so a client
+runs in a subprocess with ``env()``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 KIND_FOLDERS = {"models": "model", "datasets": "dataset"}
 
@@ -49,6 +51,25 @@ def commit_of(repo: Path) -> str:
 def git_blob_oid(data: bytes) -> str:
     """The git blob id of a file's bytes (what the Hub reports as a file's ``oid``)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def tree_listing(repo: Path, files: list[str], folder: str, recursive: bool) -> list[dict[str, Any]]:
+    """The Hub's tree listing of ``folder`` ('' = the root): its files and folders, or everything below it."""
+    prefix = f"{folder}/" if folder else ""
+    entries: dict[str, dict[str, Any]] = {}
+    for rel in files:
+        if not rel.startswith(prefix):
+            continue
+        parts = rel[len(prefix) :].split("/")
+        depth = len(parts) if recursive else 1
+        for i in range(1, min(depth, len(parts) - 1) + 1):  # the folders on the way
+            path = prefix + "/".join(parts[:i])
+            oid = hashlib.sha1(path.encode()).hexdigest()
+            entries.setdefault(path, {"type": "directory", "path": path, "oid": oid})
+        if recursive or len(parts) == 1:
+            data = (repo / rel).read_bytes()
+            entries[rel] = {"type": "file", "path": rel, "size": len(data), "oid": git_blob_oid(data)}
+    return [entries[k] for k in sorted(entries)]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -128,13 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         files = repo_files(repo)
         if "/tree/" in tail:
-            prefix = f"{sub.strip('/')}/" if sub else ""
-            listing = []
-            for rel in files:
-                if rel.startswith(prefix):
-                    data = (repo / rel).read_bytes()
-                    listing.append({"type": "file", "path": rel, "size": len(data), "oid": git_blob_oid(data)})
-            self._json(listing)
+            recursive = parse_qs(urlsplit(self.path).query).get("recursive", ["False"])[0].lower() == "true"
+            self._json(tree_listing(repo, files, (sub or "").strip("/"), recursive))
             return
         siblings = [{"rfilename": rel, "size": (repo / rel).stat().st_size} for rel in files]
         info = {"id": repo_id, "sha": commit, "private": False, "disabled": False, "gated": False}

@@ -1,6 +1,7 @@
 """Downloads from the loopback hub stand-in (tests/hub_server.py), in subprocesses because ``huggingface_hub`` reads
-``HF_ENDPOINT`` at import: resolved commits, per-file hashes, the lock file and the request log of ``fetch``; and
-zero requests under the offline guard."""
+``HF_ENDPOINT`` at import: resolved commits, per-file hashes, the lock file and the request log of ``fetch``; a
+parquet ``datasets.load_dataset`` online and then from its cache offline; and zero requests under the offline
+guard."""
 
 from __future__ import annotations
 
@@ -67,7 +68,30 @@ CONTROL_CLIENT = """
 import huggingface_hub
 print(huggingface_hub.hf_hub_download("tiny-org/bert-sst2", "config.json"))
 """
+LOAD_DATASET_CLIENT = """
+import json
+import datasets
+ds = datasets.load_dataset("nyu-mll/glue", "sst2", split="validation")
+print(json.dumps({"rows": ds.to_dict(), "labels": ds.features["label"].names}))
+"""
 MODEL_ID = "tiny-org/bert-sst2"
+SST2_SPLITS = ("train", "validation")
+#: the dataset card's configs block, as nyu-mll/glue's README.md declares its parquet files
+GLUE_CARD = """---
+configs:
+- config_name: cola
+  data_files:
+  - split: validation
+    path: cola/validation-*
+- config_name: sst2
+  data_files:
+  - split: train
+    path: sst2/train-*
+  - split: validation
+    path: sst2/validation-*
+---
+# GLUE stand-in
+"""
 
 
 def _hub_root(root: Path) -> Path:
@@ -79,12 +103,12 @@ def _hub_root(root: Path) -> Path:
     write_sst2_parquet(glue / "sst2" / "train-00000-of-00001.parquet", ["a good film", "a bad film", "fine"], [1, 0, 1])
     write_sst2_parquet(glue / "sst2" / "validation-00000-of-00001.parquet", ["great", "awful"], [1, 0])
     write_sst2_parquet(glue / "cola" / "validation-00000-of-00001.parquet", ["the cat sat"], [1])
-    (glue / "README.md").write_text("# GLUE stand-in\n", encoding="utf-8")
+    (glue / "README.md").write_text(GLUE_CARD, encoding="utf-8")
     return root
 
 
-def _client(server: HubServer, home: Path, code: str, *args: str) -> str:
-    env = server.env(home, PYTHONPATH=str(REPO_ROOT))
+def _client(server: HubServer, home: Path, code: str, *args: str, env: dict[str, str] | None = None) -> str:
+    env = server.env(home, PYTHONPATH=str(REPO_ROOT), **(env or {}))
     done = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, cwd=home, capture_output=True, text=True, timeout=240
     )
@@ -180,3 +204,22 @@ def test_under_the_offline_guard_zero_requests_reach_the_hub(tmp_path):
     assert [m for m, _ in unguarded] == ["HEAD", "GET"], unguarded
     assert all(p.endswith("/config.json") and p.startswith(f"/{MODEL_ID}/resolve/") for _, p in unguarded)
     assert Path(path).name == "config.json"
+
+
+@pytest.mark.slow
+def test_load_dataset_reads_the_parquet_repo_online_then_its_cache_offline(tmp_path):
+    root = _hub_root(tmp_path / "hub")
+    home = tmp_path / "home"
+    home.mkdir()
+    expected = {"rows": {"sentence": ["great", "awful"], "label": [1, 0]}, "labels": ["negative", "positive"]}
+    with HubServer(root, timeout_s=300) as server:
+        assert json.loads(_client(server, home, LOAD_DATASET_CLIENT)) == expected
+        online = server.requests
+        offline = json.loads(_client(server, home, LOAD_DATASET_CLIENT, env={"HF_HUB_OFFLINE": "1"}))
+        after = server.requests
+    commit = server.commit("dataset", "nyu-mll/glue")
+    wanted = [
+        f"/datasets/nyu-mll/glue/resolve/{commit}/sst2/{s}-00000-of-00001.parquet" for s in ("train", "validation")
+    ]
+    assert sorted(p for m, p in online if m == "GET" and p.endswith(".parquet")) == wanted  # cola not downloaded
+    assert offline == expected and after == online  # the second run came from the datasets cache: no request
