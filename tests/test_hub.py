@@ -36,6 +36,15 @@ def test_aliases_go_both_ways(old, new):
 
 
 @pytest.mark.fast
+def test_artifact_description_and_pinning():
+    pinned = Artifact("dataset", "nyu-mll/glue", revision=A, config="sst2", split="validation")
+    assert pinned.pinned and pinned.describe() == f"dataset nyu-mll/glue@{A} [sst2/validation]"
+    assert not Artifact("model", "org/m", revision="main").pinned
+    assert Artifact("model", "org/m", allow_patterns="*.json").allow_patterns == ("*.json",)
+    assert Artifact("model", "org/m").describe() == "model org/m (unpinned)"
+
+
+@pytest.mark.fast
 def test_aliases_of_the_paper_ids():
     assert hub.aliases("bert-base-uncased") == ("google-bert/bert-base-uncased",)
     assert hub.aliases("distilbert/distilbert-base-uncased") == ("distilbert-base-uncased",)
@@ -64,6 +73,7 @@ def test_repo_folder_names_match_the_hub_cache():
         ({"kind": "model", "repo_id": "a/b/c"}, "'repo_id'"),
         ({"kind": "model", "repo_id": "models--a--b"}, "'repo_id'"),
         ({"kind": "model", "repo_id": "a/b", "revision": ""}, "'revision'"),
+        ({"kind": "model", "repo_id": "a/b", "size_bytes": -1}, "'size_bytes'"),
     ],
 )
 def test_a_malformed_artifact_names_its_field(kwargs, field):

@@ -223,3 +223,23 @@ def test_load_dataset_reads_the_parquet_repo_online_then_its_cache_offline(tmp_p
     ]
     assert sorted(p for m, p in online if m == "GET" and p.endswith(".parquet")) == wanted  # cola not downloaded
     assert offline == expected and after == online  # the second run came from the datasets cache: no request
+
+
+UNREACHABLE_CLIENT = """
+from harness.ml.hub import Artifact, FetchError, fetch
+try:
+    fetch(Artifact("model", "tiny-org/bert-sst2"), progress=False)
+except FetchError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.slow
+def test_an_unreachable_hub_is_a_fetch_error_that_names_the_endpoint(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    server = HubServer(tmp_path, timeout_s=60).start()
+    server.stop()  # the port is closed now: nothing listens there
+    message = _client(server, home, UNREACHABLE_CLIENT)
+    assert message.startswith(f"fetch model tiny-org/bert-sst2 (unpinned) from {server.url}: the download failed (")
+    assert message.endswith(f"Fix: check the connection to {server.url} and retry")

@@ -90,6 +90,14 @@ def _check_revision(instance: Artifact, attribute: attrs.Attribute[str | None], 
         )
 
 
+def _check_size(instance: Artifact, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise ArtifactError(
+            f"Artifact({instance.repo_id!r}): field 'size_bytes': expected a size in bytes (an integer >= 0) or None "
+            f"(unknown); found {value!r}. Fix: give the download size the Hub lists, or leave it unset"
+        )
+
+
 def _tuple(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -108,7 +116,7 @@ class Artifact:
     repo_id: str = attrs.field(validator=_check_repo_id)
     revision: str | None = attrs.field(default=None, validator=_check_revision)
     allow_patterns: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    size_bytes: int | None = None
+    size_bytes: int | None = attrs.field(default=None, validator=_check_size)
     config: str | None = None
     split: str | None = None
     aliases: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
