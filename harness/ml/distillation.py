@@ -132,7 +132,7 @@ class DistillationWeights:
         try:
             return cls(**values)
         except MeasurementError as exc:
-            raise MeasurementError(f"{where}: {exc}") from None
+            raise MeasurementError(f"{where}: {str(exc).removeprefix('distillation weights: ')}") from None
 
     def without(self, loss_weight: str) -> Self:
         """The same weights with ``loss_weight`` (alpha_ce, alpha_mlm, alpha_cos, alpha_task) set to 0."""
@@ -158,6 +158,13 @@ def _same_shape(what: str, student: torch.Tensor, teacher: torch.Tensor) -> None
         )
 
 
+def _at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """bf16/fp16 (autocast) outputs are upcast for the loss; float64 stays float64."""
+    import torch
+
+    return x if x.dtype == torch.float64 else x.float()
+
+
 def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """``KLDivLoss(batchmean)(log_softmax(s / T), softmax(t / T)) * T**2`` over rows of 2-D logits.
 
@@ -171,8 +178,8 @@ def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
             f"soft-target loss: expected 2-D logits (rows x classes), found shape {tuple(student_logits.shape)}; "
             "flatten or select the rows first (batchmean divides by the first dimension)"
         )
-    log_p = F.log_softmax(student_logits.float() / temperature, dim=-1)
-    q = F.softmax(teacher_logits.float() / temperature, dim=-1)
+    log_p = F.log_softmax(_at_least_float32(student_logits) / temperature, dim=-1)
+    q = F.softmax(_at_least_float32(teacher_logits) / temperature, dim=-1)
     return F.kl_div(log_p, q, reduction="batchmean") * temperature**2
 
 
@@ -232,11 +239,11 @@ def mlm_distillation_losses(
     vocab = student_logits.size(-1)
     rows = (labels > -1) if restrict_ce_to_mask else attention_mask.bool()
     ce = soft_target_loss(student_logits[rows].view(-1, vocab), teacher_logits[rows].view(-1, vocab), temperature)
-    mlm = F.cross_entropy(student_logits.float().view(-1, vocab), labels.view(-1), ignore_index=-100)
+    mlm = F.cross_entropy(_at_least_float32(student_logits).view(-1, vocab), labels.view(-1), ignore_index=-100)
     real = attention_mask.bool()
-    s_hidden = student_hidden[real].float()
-    t_hidden = teacher_hidden[real].float()
-    target = torch.ones(s_hidden.size(0), device=s_hidden.device)
+    s_hidden = _at_least_float32(student_hidden[real])
+    t_hidden = _at_least_float32(teacher_hidden[real])
+    target = torch.ones(s_hidden.size(0), device=s_hidden.device, dtype=s_hidden.dtype)
     cos = F.cosine_embedding_loss(s_hidden, t_hidden, target, reduction="mean")
     return {"ce": ce, "mlm": mlm, "cos": cos}
 

@@ -1,0 +1,550 @@
+"""The distillation losses compute their formulas, the weights validate, the student starts from the right
+teacher layers, the cache inputs follow the teacher and every weight, the Trainer wires the loss, and a planted
+case where distillation must beat training the same tiny student without a teacher.
+
+Expected values are computed here from the formulas with numpy (and a few by hand), never by the code tested.
+Tiny-model results are evidence about the machinery only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+import tiny  # first: it imports what in-process pytester runs must not import twice
+import torch
+import transformers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from harness.errors import MeasurementError
+from harness.ml.distill_trainer import DistillationTrainer
+from harness.ml.distillation import (
+    WEIGHT_FIELDS,
+    DistillationWeights,
+    combined_task_loss,
+    distillation_cache_inputs,
+    mlm_distillation_losses,
+    pretraining_flop_estimate,
+    soft_target_loss,
+    squad_distillation_loss,
+    task_distillation_loss,
+    triple_loss,
+)
+from harness.ml.student_init import authors_layer_choice, copy_teacher_layers, student_from_teacher
+
+pytestmark = pytest.mark.fast
+
+
+# ---------------------------------------------------------------- reference formulas in numpy
+
+
+def np_log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def np_soft_target(s: np.ndarray, t: np.ndarray, temperature: float) -> float:
+    """sum_rows sum_j q_j (log q_j - log p_j) / rows * T^2, q = softmax(t/T), p = softmax(s/T)."""
+    log_q = np_log_softmax(t / temperature)
+    log_p = np_log_softmax(s / temperature)
+    return float((np.exp(log_q) * (log_q - log_p)).sum() / s.shape[0] * temperature**2)
+
+
+def t64(x) -> torch.Tensor:
+    return torch.tensor(np.asarray(x, dtype=np.float64))
+
+
+# ---------------------------------------------------------------- losses: exact numbers
+
+
+def test_soft_target_loss_by_hand_and_its_temperature_squared_scaling():
+    # q = softmax([ln 3, 0]) = [0.75, 0.25], p = [0.5, 0.5]: KL = 0.75 ln 1.5 + 0.25 ln 0.5 = 0.1308120...
+    by_hand = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    assert by_hand == pytest.approx(0.13081203594, abs=1e-10)
+    at_1 = soft_target_loss(t64([[0.0, 0.0]]), t64([[math.log(3), 0.0]]), temperature=1.0)
+    assert float(at_1) == pytest.approx(by_hand, abs=1e-6)
+    # the same distributions at T = 2 (teacher logits doubled), times T^2 = 4
+    at_2 = soft_target_loss(t64([[0.0, 0.0]]), t64([[2 * math.log(3), 0.0]]), temperature=2.0)
+    assert float(at_2) == pytest.approx(4 * by_hand, abs=1e-6)
+    assert float(at_2) == pytest.approx(0.52324814376, abs=1e-6)
+
+
+S = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+T = np.array([[2.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+
+
+def test_task_distillation_loss_is_batchmean_kl_times_t_squared():
+    got = float(task_distillation_loss(t64(S), t64(T), 2.0))
+    assert got == pytest.approx(np_soft_target(S, T, 2.0), abs=1e-6)
+    # and it is exactly the authors' expression with torch's KLDivLoss(batchmean)
+    authors = torch.nn.KLDivLoss(reduction="batchmean")(
+        torch.log_softmax(t64(S) / 2.0, dim=-1), torch.softmax(t64(T) / 2.0, dim=-1)
+    ) * (2.0**2)
+    assert got == pytest.approx(float(authors), abs=1e-6)
+    assert got == pytest.approx(1.13938686, abs=1e-6)  # plain-Python math on these logits gives 1.1393868602
+
+
+def test_a_regression_head_cannot_be_distilled_with_soft_targets():
+    with pytest.raises(MeasurementError, match="one output .*regression"):
+        task_distillation_loss(t64([[0.3], [0.1]]), t64([[0.2], [0.0]]), 2.0)
+
+
+def test_squad_distillation_loss_averages_start_and_end():
+    s_start, s_end = np.array([[0.1, 2.0, -1.0, 0.5]]), np.array([[1.0, 0.0, 0.0, 3.0]])
+    t_start, t_end = np.array([[0.0, 3.0, 0.0, 0.0]]), np.array([[0.0, 0.0, 1.0, 2.5]])
+    expected = (np_soft_target(s_start, t_start, 2.0) + np_soft_target(s_end, t_end, 2.0)) / 2
+    got = squad_distillation_loss(t64(s_start), t64(s_end), t64(t_start), t64(t_end), 2.0)
+    assert float(got) == pytest.approx(expected, abs=1e-6)
+    assert float(combined_task_loss(t64(1.5), got, 0.5, 0.5)) == pytest.approx(0.5 * expected + 0.75, abs=1e-6)
+
+
+def test_combined_task_loss_weights():
+    assert float(combined_task_loss(t64(2.0), t64(3.0), alpha_ce=0.5, alpha_task=0.25)) == pytest.approx(2.0)
+    assert float(combined_task_loss(t64(2.0), t64(3.0), alpha_ce=0.0, alpha_task=1.0)) == pytest.approx(2.0)
+
+
+def _mlm_case():
+    rng = np.random.default_rng(0)
+    s_logits, t_logits = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))
+    s_hidden, t_hidden = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 5))
+    mask = np.array([[1, 1, 1], [1, 1, 0]])
+    labels = np.array([[-100, 2, -100], [1, -100, -100]])
+    return s_logits, t_logits, s_hidden, t_hidden, mask, labels
+
+
+def _np_mlm_losses(s_logits, t_logits, s_hidden, t_hidden, mask, labels, temperature, restrict):
+    rows = (labels > -1) if restrict else mask.astype(bool)
+    ce = np_soft_target(s_logits[rows], t_logits[rows], temperature)
+    chosen = labels != -100
+    log_p = np_log_softmax(s_logits[chosen])
+    mlm = float(-log_p[np.arange(chosen.sum()), labels[chosen]].mean())
+    real = mask.astype(bool)
+    a, b = s_hidden[real], t_hidden[real]
+    cos = float((1 - (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)).mean())
+    return {"ce": ce, "mlm": mlm, "cos": cos}
+
+
+@pytest.mark.parametrize("restrict", [False, True])
+def test_mlm_distillation_losses_follow_distiller_py(restrict):
+    s_logits, t_logits, s_hidden, t_hidden, mask, labels = _mlm_case()
+    expected = _np_mlm_losses(s_logits, t_logits, s_hidden, t_hidden, mask, labels, 2.0, restrict)
+    got = mlm_distillation_losses(
+        t64(s_logits),
+        t64(t_logits),
+        t64(s_hidden),
+        t64(t_hidden),
+        torch.tensor(labels),
+        torch.tensor(mask),
+        2.0,
+        restrict_ce_to_mask=restrict,
+    )
+    assert set(got) == {"ce", "mlm", "cos"}
+    for name in got:
+        assert float(got[name]) == pytest.approx(expected[name], abs=1e-6), name
+    # the KL rows are the 5 real tokens (or the 2 labelled ones): batchmean divides by that, not by the batch
+    all_rows = np_soft_target(s_logits.reshape(-1, 4), t_logits.reshape(-1, 4), 2.0)
+    assert float(got["ce"]) != pytest.approx(all_rows, abs=1e-4)
+
+
+def test_padding_positions_do_not_enter_any_loss():
+    s_logits, t_logits, s_hidden, t_hidden, mask, labels = _mlm_case()
+    args = (torch.tensor(labels), torch.tensor(mask), 2.0)
+    clean = mlm_distillation_losses(t64(s_logits), t64(t_logits), t64(s_hidden), t64(t_hidden), *args)
+    for array in (s_logits, t_logits, s_hidden, t_hidden):
+        array[1, 2] = 1e3  # the padded position of the second sequence
+    noisy = mlm_distillation_losses(t64(s_logits), t64(t_logits), t64(s_hidden), t64(t_hidden), *args)
+    for name in clean:
+        assert float(noisy[name]) == pytest.approx(float(clean[name]), abs=1e-9)
+
+
+def test_triple_loss_is_the_weighted_sum_and_a_zero_weight_adds_nothing():
+    losses = {"ce": t64(1.0), "mlm": t64(2.0), "cos": t64(0.5)}
+    assert float(triple_loss(losses, 5.0, 2.0, 1.0)) == pytest.approx(5.0 + 4.0 + 0.5)
+    assert float(triple_loss(losses, 0.0, 2.0, 1.0)) == pytest.approx(4.5)
+    # an ablated loss is not computed into the total at all, so not even a NaN in it leaks through
+    assert float(triple_loss({**losses, "cos": t64(math.nan)}, 5.0, 2.0, 0.0)) == pytest.approx(9.0)
+
+
+logit_rows = arrays(np.float64, (3, 4), elements=st.floats(-5, 5, allow_nan=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(s=logit_rows, t=logit_rows, temperature=st.floats(0.5, 8.0))
+def test_soft_target_invariants(s, t, temperature):
+    loss = float(soft_target_loss(t64(s), t64(t), temperature))
+    assert loss >= -1e-9  # a KL divergence
+    assert float(soft_target_loss(t64(t), t64(t), temperature)) == pytest.approx(0.0, abs=1e-9)
+    # dividing logits scaled by T by T gives the T = 1 distributions: the loss is T^2 times the T = 1 loss
+    scaled = float(soft_target_loss(t64(s * temperature), t64(t * temperature), temperature))
+    assert scaled == pytest.approx(temperature**2 * float(soft_target_loss(t64(s), t64(t), 1.0)), rel=1e-6, abs=1e-9)
+
+
+# ---------------------------------------------------------------- weights
+
+
+def test_the_authors_defaults():
+    assert DistillationWeights.fine_tuning().as_dict() == {
+        "temperature": 2.0,
+        "alpha_ce": 0.5,
+        "alpha_task": 0.5,
+        "alpha_mlm": 0.0,
+        "alpha_cos": 0.0,
+    }
+    full = DistillationWeights.pretraining()
+    assert (full.temperature, full.alpha_ce, full.alpha_mlm, full.alpha_cos) == (2.0, 5.0, 2.0, 1.0)
+    assert full.without("alpha_cos").alpha_cos == 0.0 and full.without("alpha_cos").alpha_ce == 5.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"alpha_ce": -0.5}, "field 'alpha_ce': expected a weight >= 0, found -0.5"),
+        ({"alpha_mlm": math.nan}, "field 'alpha_mlm': expected a finite number, found nan"),
+        ({"alpha_cos": math.inf}, "field 'alpha_cos': expected a finite number, found inf"),
+        ({"temperature": 0.0}, "field 'temperature': expected a temperature > 0"),
+        ({"temperature": -1.0}, "field 'temperature': expected a temperature > 0"),
+        ({"alpha_task": True}, "field 'alpha_task': expected a number, found True"),
+        ({"alpha_ce": "0.5"}, "field 'alpha_ce': expected a number, found '0.5'"),
+        ({"alpha_ce": 0.0, "alpha_task": 0.0}, "expected at least one positive weight"),
+    ],
+)
+def test_invalid_weights_name_the_field(fields, message):
+    with pytest.raises(MeasurementError, match=message.replace("(", r"\(")):
+        DistillationWeights(**{"temperature": 2.0, "alpha_ce": 0.5, "alpha_task": 0.5, **fields})
+
+
+def test_weights_from_a_recipe_table():
+    where = "[recipes.squad_distill]"
+    w = DistillationWeights.from_table({"temperature": 2.0, "alpha_ce": 0.5, "alpha_squad": 0.5}, where)
+    assert w == DistillationWeights.fine_tuning()
+    with pytest.raises(MeasurementError, match=r"\[recipes.squad_distill\]: field 'alpha_ce'.*>= 0"):
+        DistillationWeights.from_table({"temperature": 2.0, "alpha_ce": -1}, where)
+    with pytest.raises(MeasurementError, match=r"\[recipes.squad_distill\]: field 'alpha_kl'"):
+        DistillationWeights.from_table({"temperature": 2.0, "alpha_ce": 1, "alpha_kl": 1}, where)
+    with pytest.raises(MeasurementError, match=r"field 'temperature': expected it to be declared"):
+        DistillationWeights.from_table({"alpha_ce": 1}, where)
+    with pytest.raises(MeasurementError, match="found both"):
+        DistillationWeights.from_table({"temperature": 2, "alpha_ce": 1, "alpha_squad": 1, "alpha_task": 1}, where)
+
+
+# ---------------------------------------------------------------- cache inputs
+
+
+def _key(inputs) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def test_cache_inputs_include_the_teacher_and_every_weight():
+    student = {"base": "abc", "task": "glue/sst2", "data": "d1", "seed": 1, "recipe": {"learning_rate": 5e-5}}
+    weights = DistillationWeights(temperature=2.0, alpha_ce=0.5, alpha_task=0.5, alpha_mlm=0.1, alpha_cos=0.1)
+    inputs = distillation_cache_inputs("teacher-digest-1", weights, student)
+    assert inputs["teacher"] == "teacher-digest-1"
+    assert inputs["distillation"] == weights.as_dict() and set(inputs["distillation"]) == set(WEIGHT_FIELDS)
+    assert {k: inputs[k] for k in student} == student
+    keys = {_key(inputs), _key(distillation_cache_inputs("teacher-digest-2", weights, student)), _key(student)}
+    for field in WEIGHT_FIELDS:
+        changed = _evolved(weights, field, getattr(weights, field) + 0.25)
+        keys.add(_key(distillation_cache_inputs("teacher-digest-1", changed, student)))
+    assert len(keys) == 3 + len(WEIGHT_FIELDS)  # each change gives its own key
+    with pytest.raises(MeasurementError, match="already have the key 'teacher'"):
+        distillation_cache_inputs("t", weights, {**student, "teacher": "x"})
+    with pytest.raises(MeasurementError, match="expected the teacher's digest"):
+        distillation_cache_inputs("", weights, student)
+
+
+def _evolved(weights: DistillationWeights, field: str, value: float) -> DistillationWeights:
+    import attrs
+
+    return attrs.evolve(weights, **{field: value})
+
+
+def test_flop_estimate_is_the_6n_plus_2n_rule():
+    e = pretraining_flop_estimate(66_985_530, 109_514_298, 10**8)
+    assert e.student_flops == 6 * 66_985_530 * 10**8 and e.teacher_flops == 2 * 109_514_298 * 10**8
+    assert e.seconds_at(4e14) == pytest.approx((6 * 66_985_530 + 2 * 109_514_298) * 10**8 / 4e14)
+    with_attention = pretraining_flop_estimate(
+        10, 20, 100, student_layers=2, teacher_layers=4, hidden_size=8, sequence_length=16
+    )
+    assert with_attention.student_flops == 6 * 10 * 100 + 3 * 4 * 8 * 16 * 2 * 100
+    assert with_attention.teacher_flops == 2 * 20 * 100 + 4 * 8 * 16 * 4 * 100
+
+
+# ---------------------------------------------------------------- student initialisation
+
+TEACHER = transformers.BertConfig(
+    vocab_size=tiny.VOCAB,
+    hidden_size=32,
+    num_hidden_layers=4,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=128,
+)
+STUDENT = transformers.DistilBertConfig(
+    vocab_size=tiny.VOCAB, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
+)
+
+
+def test_the_authors_layer_choice():
+    assert authors_layer_choice(12, 6) == (0, 2, 4, 7, 9, 11)  # extract_distilbert.py
+    assert authors_layer_choice(4, 2) == (0, 3)
+    assert authors_layer_choice(8, 4) == (0, 2, 5, 7)
+    assert authors_layer_choice(6, 3) == (0, 2, 5)
+    with pytest.raises(MeasurementError, match="cannot take one layer out of two of a 3-layer teacher"):
+        authors_layer_choice(3, 2)
+
+
+def _bert_teacher():
+    torch.manual_seed(0)
+    return transformers.BertForMaskedLM(TEACHER)
+
+
+def test_a_distilbert_student_gets_embeddings_chosen_layers_and_head_from_the_teacher():
+    teacher = _bert_teacher()
+    student, record = student_from_teacher(teacher, STUDENT, init="teacher", seed=3)
+    assert record.method == "teacher" and record.layers == ((0, 0), (1, 3))
+    t, s = teacher.bert, student.distilbert
+    pairs = {
+        "attention.q_lin": "attention.self.query",
+        "attention.k_lin": "attention.self.key",
+        "attention.v_lin": "attention.self.value",
+        "attention.out_lin": "attention.output.dense",
+        "sa_layer_norm": "attention.output.LayerNorm",
+        "ffn.lin1": "intermediate.dense",
+        "ffn.lin2": "output.dense",
+        "output_layer_norm": "output.LayerNorm",
+    }
+    for s_index, t_index in record.layers:
+        for s_part, t_part in pairs.items():
+            s_mod = s.transformer.layer[s_index].get_submodule(s_part)
+            t_mod = t.encoder.layer[t_index].get_submodule(t_part)
+            assert torch.equal(s_mod.weight, t_mod.weight) and torch.equal(s_mod.bias, t_mod.bias), (s_part, t_index)
+    # and not from the layers it skipped
+    assert not torch.equal(
+        s.transformer.layer[1].attention.q_lin.weight, t.encoder.layer[1].attention.self.query.weight
+    )
+    assert not torch.equal(
+        s.transformer.layer[1].attention.q_lin.weight, t.encoder.layer[2].attention.self.query.weight
+    )
+    assert torch.equal(s.embeddings.word_embeddings.weight, t.embeddings.word_embeddings.weight)
+    assert torch.equal(s.embeddings.position_embeddings.weight, t.embeddings.position_embeddings.weight)
+    assert torch.equal(s.embeddings.LayerNorm.weight, t.embeddings.LayerNorm.weight)
+    assert torch.equal(student.vocab_projector.bias, teacher.cls.predictions.bias)
+    assert torch.equal(student.vocab_transform.weight, teacher.cls.predictions.transform.dense.weight)
+    assert torch.equal(student.vocab_layer_norm.bias, teacher.cls.predictions.transform.LayerNorm.bias)
+    # every parameter of this student came from the teacher, each one listed in the record
+    copied = {name for name, _ in record.copied}
+    assert {n for n, _ in student.named_parameters()} <= copied
+    assert len(record.copied) == 4 + 2 * 16 + 2 + 4
+
+
+def test_a_smaller_bert_student_also_gets_token_type_embeddings():
+    teacher = transformers.BertModel(TEACHER)
+    student = transformers.BertModel(transformers.BertConfig(**{**TEACHER.to_dict(), "num_hidden_layers": 2}))
+    record = copy_teacher_layers(teacher, student, teacher_layers=(1, 2))
+    assert record.layers == ((0, 1), (1, 2))
+    assert torch.equal(student.embeddings.token_type_embeddings.weight, teacher.embeddings.token_type_embeddings.weight)
+    assert torch.equal(student.encoder.layer[0].output.dense.weight, teacher.encoder.layer[1].output.dense.weight)
+    assert torch.equal(
+        student.encoder.layer[1].attention.self.key.bias, teacher.encoder.layer[2].attention.self.key.bias
+    )
+
+
+def test_random_init_is_the_seed_and_copies_nothing():
+    teacher = _bert_teacher()
+    a, record = student_from_teacher(teacher, STUDENT, init="random", seed=5)
+    b, _ = student_from_teacher(teacher, STUDENT, init="random", seed=5)
+    assert record.method == "random" and record.copied == () and record.as_dict()["seed"] == 5
+    assert torch.equal(a.distilbert.embeddings.word_embeddings.weight, b.distilbert.embeddings.word_embeddings.weight)
+    assert not torch.equal(
+        a.distilbert.embeddings.word_embeddings.weight, teacher.bert.embeddings.word_embeddings.weight
+    )
+
+
+def test_initialisation_errors_say_what_to_fix():
+    teacher = _bert_teacher()
+    narrow = transformers.DistilBertConfig(**{**STUDENT.to_dict(), "dim": 16, "hidden_dim": 32})
+    with pytest.raises(MeasurementError, match=r"word_embeddings.weight has shape \(200, 16\) but the teacher's"):
+        student_from_teacher(teacher, narrow)
+    with pytest.raises(MeasurementError, match="expected 2 indices"):
+        student_from_teacher(teacher, STUDENT, teacher_layers=(0, 1, 2))
+    with pytest.raises(MeasurementError, match="init 'copy'"):
+        student_from_teacher(teacher, STUDENT, init="copy")
+    student = transformers.DistilBertForMaskedLM(STUDENT)
+    with pytest.raises(MeasurementError, match="the teacher is DistilBertForMaskedLM"):
+        copy_teacher_layers(student, student)
+
+
+# ---------------------------------------------------------------- the Trainer computes the loss it should
+
+
+def _args(tmp_path, seed: int = 0, epochs: float = 1.0) -> transformers.TrainingArguments:
+    return transformers.TrainingArguments(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        report_to="none",
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        seed=seed,
+        data_seed=seed,
+        learning_rate=1e-2,
+        per_device_train_batch_size=16,
+        num_train_epochs=epochs,
+    )
+
+
+def _no_dropout(config):
+    return {
+        **config,
+        "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.0,
+        "dropout": 0.0,
+        "attention_dropout": 0.0,
+        "seq_classif_dropout": 0.0,
+        "qa_dropout": 0.0,
+        "classifier_dropout": 0.0,
+    }
+
+
+def test_the_trainer_loss_is_the_classification_formula(tmp_path):
+    from harness.models import build_config
+
+    torch.manual_seed(0)
+    student = transformers.AutoModelForSequenceClassification.from_config(
+        build_config({**_no_dropout(tiny.TINY_DISTILBERT), "num_labels": 2})
+    )
+    teacher = transformers.AutoModelForSequenceClassification.from_config(
+        build_config({**_no_dropout(tiny.TINY_BERT), "num_labels": 2})
+    )
+    tok = tiny.tokenizer(token_type_ids=True)
+    batch = dict(tok(["good movie", "a dull plot and bad actor"], padding=True, return_tensors="pt"))
+    batch["labels"] = torch.tensor([1, 0])
+    weights = DistillationWeights(temperature=3.0, alpha_ce=0.7, alpha_task=0.2)
+    trainer = DistillationTrainer(model=student, args=_args(tmp_path), teacher=teacher, weights=weights)
+    loss = trainer.compute_loss(student, dict(batch))
+    with torch.no_grad():
+        s = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        t = teacher(**{k: v for k, v in batch.items() if k != "labels"})  # the teacher also sees token_type_ids
+    expected = 0.7 * np_soft_target(s.logits.numpy(), t.logits.numpy(), 3.0) + 0.2 * float(s.loss)
+    assert float(loss.detach()) == pytest.approx(expected, abs=1e-5)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+
+
+def test_the_trainer_loss_is_the_squad_formula(tmp_path):
+    from harness.models import build_config
+
+    torch.manual_seed(1)
+    student = transformers.AutoModelForQuestionAnswering.from_config(build_config(_no_dropout(tiny.TINY_DISTILBERT)))
+    teacher = transformers.AutoModelForQuestionAnswering.from_config(build_config(_no_dropout(tiny.TINY_BERT)))
+    tok = tiny.tokenizer(token_type_ids=False)
+    batch = dict(
+        tok(
+            ["what is the capital of peru ?"] * 2,
+            ["the capital of peru is lima .", "it is quito ."],
+            padding=True,
+            return_tensors="pt",
+        )
+    )
+    batch |= {"start_positions": torch.tensor([3, 4]), "end_positions": torch.tensor([4, 5])}
+    trainer = DistillationTrainer(
+        model=student, args=_args(tmp_path), teacher=teacher, weights=DistillationWeights.fine_tuning()
+    )
+    loss = trainer.compute_loss(student, dict(batch))
+    with torch.no_grad():
+        s = student(**batch)
+        t = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    kl = (
+        np_soft_target(s.start_logits.numpy(), t.start_logits.numpy(), 2.0)
+        + np_soft_target(s.end_logits.numpy(), t.end_logits.numpy(), 2.0)
+    ) / 2
+    assert float(loss.detach()) == pytest.approx(0.5 * kl + 0.5 * float(s.loss), abs=1e-5)
+
+
+# ---------------------------------------------------------------- planted: distillation must win
+
+
+class RuleTeacher(torch.nn.Module):
+    """A teacher that knows the rule of the toy sentiment task: positive iff a positive word is present."""
+
+    def __init__(self, positive_ids: list[int], margin: float = 4.0) -> None:
+        super().__init__()
+        self.register_buffer("positive", torch.tensor(positive_ids))
+        self.margin = margin
+
+    def forward(self, input_ids, attention_mask=None):
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        positive = torch.isin(input_ids, self.positive).any(dim=1).float() * 2 - 1
+        return SequenceClassifierOutput(logits=torch.stack([-positive, positive], dim=1) * self.margin)
+
+
+#: words whose training labels are all flipped: the labels alone teach the wrong polarity for them
+MISLABELLED = {"fine", "nice", "dull", "poor"}
+
+
+def _sentiment_examples(tok, n: int, seed: int, flip: bool) -> list[dict]:
+    rows = tiny.sentiment(random.Random(seed), n)
+    out = []
+    for text, label in rows:
+        wrong = flip and bool(MISLABELLED & set(text.split()))
+        out.append({**tok(text, truncation=True, max_length=32), "labels": 1 - label if wrong else label})
+    return out
+
+
+def _accuracy(model, tok, examples) -> float:
+    collate = transformers.DataCollatorWithPadding(tok)
+    batch = collate(examples)
+    model.eval()
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return float((logits.argmax(-1) == batch["labels"]).float().mean())
+
+
+def _fine_tune(tmp_path, seed: int, teacher=None) -> float:
+    from harness.models import build_config
+
+    tok = tiny.tokenizer(token_type_ids=False)
+    train = _sentiment_examples(tok, 48, seed=100 + seed, flip=True)
+    held_out = _sentiment_examples(tok, 240, seed=999, flip=False)
+    transformers.set_seed(seed)
+    student = transformers.AutoModelForSequenceClassification.from_config(
+        build_config({**tiny.TINY_DISTILBERT, "num_labels": 2})
+    )
+    common = {
+        "model": student,
+        "args": _args(tmp_path / f"s{seed}", seed=seed, epochs=10),
+        "train_dataset": train,
+        "data_collator": transformers.DataCollatorWithPadding(tok),
+    }
+    if teacher is None:
+        transformers.Trainer(**common).train()
+    else:
+        DistillationTrainer(**common, teacher=teacher, weights=DistillationWeights.fine_tuning()).train()
+    return _accuracy(student, tok, held_out)
+
+
+def test_planted_distillation_beats_the_same_student_without_a_teacher(tmp_path):
+    """48 labelled examples, a third of them mislabelled (every example of 4 of the 12 sentiment words); the
+    teacher knows the rule. Without a teacher the student learns those words backwards; with the authors'
+    loss (T 2, alpha_ce 0.5, alpha_task 0.5) the teacher's soft targets outweigh the wrong labels."""
+    tok = tiny.tokenizer(token_type_ids=False)
+    ids = [tok.convert_tokens_to_ids(w) for w in tiny.POSITIVE]
+    assert tok.unk_token_id not in ids and all(len(tok.tokenize(w)) == 1 for w in tiny.POSITIVE + tiny.NEGATIVE)
+    teacher = RuleTeacher(ids)
+    held_out = _sentiment_examples(tok, 240, seed=999, flip=False)
+    assert _accuracy(teacher, tok, held_out) == 1.0  # the teacher does know the rule
+    results = []
+    for seed in (1, 2, 3):  # not flaky: it holds for each of three seeds
+        alone, distilled = _fine_tune(tmp_path, seed), _fine_tune(tmp_path, seed, teacher)
+        results.append((seed, alone, distilled))
+    print("planted distillation (tiny-model machinery evidence): seed, held-out accuracy alone, distilled:", results)
+    for seed, alone, distilled in results:
+        assert distilled >= alone + 0.15, (seed, alone, distilled)
+        assert distilled >= 0.85, (seed, distilled)
