@@ -184,7 +184,8 @@ def _trainer_classes() -> dict[str, type]:
             w = self.weights
             loss = triple_loss({"ce": 0.0, "cos": 0.0, **losses}, w.alpha_ce, w.alpha_mlm, w.alpha_cos)
             if model.training:
-                self.loss_history.append({k: float(v.detach()) for k, v in losses.items()} | {"loss": float(loss)})
+                parts = {k: float(v.detach()) for k, v in losses.items()}
+                self.loss_history.append({**parts, "loss": float(loss.detach())})
                 self.tokens_seen += int(mask.sum())
             return (loss, student) if return_outputs else loss
 
