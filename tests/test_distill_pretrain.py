@@ -16,7 +16,6 @@ import pytest
 import tiny  # first: it imports what in-process pytester runs must not import twice
 import torch
 import transformers
-from test_distillation import one_thread  # noqa: F401  (a fixture)
 
 from harness.ml.distill_trainer import PretrainResult, distill_pretrain
 from harness.ml.distillation import DistillationWeights

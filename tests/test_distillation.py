@@ -1,9 +1,7 @@
-"""The distillation losses compute their formulas, the weights validate, the student starts from the right
-teacher layers, the cache inputs follow the teacher and every weight, the Trainer wires the loss, and a planted
-case where distillation must beat training the same tiny student without a teacher.
+"""The distillation losses compute their formulas (exact numbers on fixed tensors), the weights validate and
+name the field, the cache inputs follow the teacher and every weight, the FLOP estimate is its rule.
 
-Expected values are computed here from the formulas with numpy (and a few by hand), never by the code tested.
-Tiny-model results are evidence about the machinery only.
+Expected values are computed here from the formulas with numpy or plain math, never by the code tested.
 """
 
 from __future__ import annotations
@@ -11,19 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import random
 
 import numpy as np
 import pytest
-import tiny  # first: it imports what in-process pytester runs must not import twice
 import torch
-import transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from harness.errors import MeasurementError
-from harness.ml.distill_trainer import DistillationTrainer
 from harness.ml.distillation import (
     WEIGHT_FIELDS,
     DistillationWeights,
@@ -36,7 +30,6 @@ from harness.ml.distillation import (
     task_distillation_loss,
     triple_loss,
 )
-from harness.ml.student_init import authors_layer_choice, copy_teacher_layers, student_from_teacher
 
 pytestmark = pytest.mark.fast
 
@@ -273,292 +266,3 @@ def test_flop_estimate_is_the_6n_plus_2n_rule():
     )
     assert with_attention.student_flops == 6 * 10 * 100 + 3 * 4 * 8 * 16 * 2 * 100
     assert with_attention.teacher_flops == 2 * 20 * 100 + 4 * 8 * 16 * 4 * 100
-
-
-# ---------------------------------------------------------------- student initialisation
-
-TEACHER = transformers.BertConfig(
-    vocab_size=tiny.VOCAB,
-    hidden_size=32,
-    num_hidden_layers=4,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=128,
-)
-STUDENT = transformers.DistilBertConfig(
-    vocab_size=tiny.VOCAB, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
-)
-
-
-def test_the_authors_layer_choice():
-    assert authors_layer_choice(12, 6) == (0, 2, 4, 7, 9, 11)  # extract_distilbert.py
-    assert authors_layer_choice(4, 2) == (0, 3)
-    assert authors_layer_choice(8, 4) == (0, 2, 5, 7)
-    assert authors_layer_choice(6, 3) == (0, 2, 5)
-    with pytest.raises(MeasurementError, match="cannot take one layer out of two of a 3-layer teacher"):
-        authors_layer_choice(3, 2)
-
-
-def _bert_teacher():
-    torch.manual_seed(0)
-    return transformers.BertForMaskedLM(TEACHER)
-
-
-def test_a_distilbert_student_gets_embeddings_chosen_layers_and_head_from_the_teacher():
-    teacher = _bert_teacher()
-    student, record = student_from_teacher(teacher, STUDENT, init="teacher", seed=3)
-    assert record.method == "teacher" and record.layers == ((0, 0), (1, 3))
-    t, s = teacher.bert, student.distilbert
-    pairs = {
-        "attention.q_lin": "attention.self.query",
-        "attention.k_lin": "attention.self.key",
-        "attention.v_lin": "attention.self.value",
-        "attention.out_lin": "attention.output.dense",
-        "sa_layer_norm": "attention.output.LayerNorm",
-        "ffn.lin1": "intermediate.dense",
-        "ffn.lin2": "output.dense",
-        "output_layer_norm": "output.LayerNorm",
-    }
-    for s_index, t_index in record.layers:
-        for s_part, t_part in pairs.items():
-            s_mod = s.transformer.layer[s_index].get_submodule(s_part)
-            t_mod = t.encoder.layer[t_index].get_submodule(t_part)
-            assert torch.equal(s_mod.weight, t_mod.weight) and torch.equal(s_mod.bias, t_mod.bias), (s_part, t_index)
-    # and not from the layers it skipped
-    assert not torch.equal(
-        s.transformer.layer[1].attention.q_lin.weight, t.encoder.layer[1].attention.self.query.weight
-    )
-    assert not torch.equal(
-        s.transformer.layer[1].attention.q_lin.weight, t.encoder.layer[2].attention.self.query.weight
-    )
-    assert torch.equal(s.embeddings.word_embeddings.weight, t.embeddings.word_embeddings.weight)
-    assert torch.equal(s.embeddings.position_embeddings.weight, t.embeddings.position_embeddings.weight)
-    assert torch.equal(s.embeddings.LayerNorm.weight, t.embeddings.LayerNorm.weight)
-    assert torch.equal(student.vocab_projector.bias, teacher.cls.predictions.bias)
-    assert torch.equal(student.vocab_transform.weight, teacher.cls.predictions.transform.dense.weight)
-    assert torch.equal(student.vocab_layer_norm.bias, teacher.cls.predictions.transform.LayerNorm.bias)
-    # every parameter of this student came from the teacher, each one listed in the record
-    copied = {name for name, _ in record.copied}
-    assert {n for n, _ in student.named_parameters()} <= copied
-    assert len(record.copied) == 4 + 2 * 16 + 2 + 4
-
-
-def test_a_smaller_bert_student_also_gets_token_type_embeddings():
-    teacher = transformers.BertModel(TEACHER)
-    student = transformers.BertModel(transformers.BertConfig(**{**TEACHER.to_dict(), "num_hidden_layers": 2}))
-    record = copy_teacher_layers(teacher, student, teacher_layers=(1, 2))
-    assert record.layers == ((0, 1), (1, 2))
-    assert torch.equal(student.embeddings.token_type_embeddings.weight, teacher.embeddings.token_type_embeddings.weight)
-    assert torch.equal(student.encoder.layer[0].output.dense.weight, teacher.encoder.layer[1].output.dense.weight)
-    assert torch.equal(
-        student.encoder.layer[1].attention.self.key.bias, teacher.encoder.layer[2].attention.self.key.bias
-    )
-
-
-def test_random_init_is_the_seed_and_copies_nothing():
-    teacher = _bert_teacher()
-    a, record = student_from_teacher(teacher, STUDENT, init="random", seed=5)
-    b, _ = student_from_teacher(teacher, STUDENT, init="random", seed=5)
-    assert record.method == "random" and record.copied == () and record.as_dict()["seed"] == 5
-    assert torch.equal(a.distilbert.embeddings.word_embeddings.weight, b.distilbert.embeddings.word_embeddings.weight)
-    assert not torch.equal(
-        a.distilbert.embeddings.word_embeddings.weight, teacher.bert.embeddings.word_embeddings.weight
-    )
-
-
-def test_initialisation_errors_say_what_to_fix():
-    teacher = _bert_teacher()
-    narrow = transformers.DistilBertConfig(**{**STUDENT.to_dict(), "dim": 16, "hidden_dim": 32})
-    with pytest.raises(MeasurementError, match=r"word_embeddings.weight has shape \(200, 16\) but the teacher's"):
-        student_from_teacher(teacher, narrow)
-    with pytest.raises(MeasurementError, match="expected 2 indices"):
-        student_from_teacher(teacher, STUDENT, teacher_layers=(0, 1, 2))
-    with pytest.raises(MeasurementError, match="init 'copy'"):
-        student_from_teacher(teacher, STUDENT, init="copy")
-    student = transformers.DistilBertForMaskedLM(STUDENT)
-    with pytest.raises(MeasurementError, match="the teacher is DistilBertForMaskedLM"):
-        copy_teacher_layers(student, student)
-
-
-# ---------------------------------------------------------------- the Trainer computes the loss it should
-
-
-def _args(tmp_path, seed: int = 0, epochs: float = 1.0, learning_rate: float = 1e-2) -> transformers.TrainingArguments:
-    return transformers.TrainingArguments(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        report_to="none",
-        save_strategy="no",
-        logging_strategy="no",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        seed=seed,
-        data_seed=seed,
-        learning_rate=learning_rate,
-        per_device_train_batch_size=16,
-        num_train_epochs=epochs,
-    )
-
-
-def _no_dropout(config):
-    return {
-        **config,
-        "hidden_dropout_prob": 0.0,
-        "attention_probs_dropout_prob": 0.0,
-        "dropout": 0.0,
-        "attention_dropout": 0.0,
-        "seq_classif_dropout": 0.0,
-        "qa_dropout": 0.0,
-        "classifier_dropout": 0.0,
-    }
-
-
-def test_the_trainer_loss_is_the_classification_formula(tmp_path):
-    from harness.models import build_config
-
-    torch.manual_seed(0)
-    student = transformers.AutoModelForSequenceClassification.from_config(
-        build_config({**_no_dropout(tiny.TINY_DISTILBERT), "num_labels": 2})
-    )
-    teacher = transformers.AutoModelForSequenceClassification.from_config(
-        build_config({**_no_dropout(tiny.TINY_BERT), "num_labels": 2})
-    )
-    tok = tiny.tokenizer(token_type_ids=True)
-    batch = dict(tok(["good movie", "a dull plot and bad actor"], padding=True, return_tensors="pt"))
-    batch["labels"] = torch.tensor([1, 0])
-    weights = DistillationWeights(temperature=3.0, alpha_ce=0.7, alpha_task=0.2)
-    trainer = DistillationTrainer(model=student, args=_args(tmp_path), teacher=teacher, weights=weights)
-    loss = trainer.compute_loss(student, dict(batch))
-    with torch.no_grad():
-        s = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
-        t = teacher(**{k: v for k, v in batch.items() if k != "labels"})  # the teacher also sees token_type_ids
-    expected = 0.7 * np_soft_target(s.logits.numpy(), t.logits.numpy(), 3.0) + 0.2 * float(s.loss)
-    assert float(loss.detach()) == pytest.approx(expected, abs=1e-5)
-    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
-
-
-def test_the_trainer_loss_is_the_squad_formula(tmp_path):
-    from harness.models import build_config
-
-    torch.manual_seed(1)
-    student = transformers.AutoModelForQuestionAnswering.from_config(build_config(_no_dropout(tiny.TINY_DISTILBERT)))
-    teacher = transformers.AutoModelForQuestionAnswering.from_config(build_config(_no_dropout(tiny.TINY_BERT)))
-    tok = tiny.tokenizer(token_type_ids=False)
-    batch = dict(
-        tok(
-            ["what is the capital of peru ?"] * 2,
-            ["the capital of peru is lima .", "it is quito ."],
-            padding=True,
-            return_tensors="pt",
-        )
-    )
-    batch |= {"start_positions": torch.tensor([3, 4]), "end_positions": torch.tensor([4, 5])}
-    trainer = DistillationTrainer(
-        model=student, args=_args(tmp_path), teacher=teacher, weights=DistillationWeights.fine_tuning()
-    )
-    loss = trainer.compute_loss(student, dict(batch))
-    with torch.no_grad():
-        s = student(**batch)
-        t = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-    kl = (
-        np_soft_target(s.start_logits.numpy(), t.start_logits.numpy(), 2.0)
-        + np_soft_target(s.end_logits.numpy(), t.end_logits.numpy(), 2.0)
-    ) / 2
-    assert float(loss.detach()) == pytest.approx(0.5 * kl + 0.5 * float(s.loss), abs=1e-5)
-
-
-# ---------------------------------------------------------------- planted: distillation must win
-
-
-class RuleTeacher(torch.nn.Module):
-    """A teacher that knows the rule of the toy sentiment task: positive iff a positive word is present."""
-
-    def __init__(self, positive_ids: list[int], margin: float = 4.0) -> None:
-        super().__init__()
-        self.register_buffer("positive", torch.tensor(positive_ids))
-        self.margin = margin
-
-    def forward(self, input_ids, attention_mask=None):
-        from transformers.modeling_outputs import SequenceClassifierOutput
-
-        positive = torch.isin(input_ids, self.positive).any(dim=1).float() * 2 - 1
-        return SequenceClassifierOutput(logits=torch.stack([-positive, positive], dim=1) * self.margin)
-
-
-#: words whose training labels are all flipped: the labels alone teach the wrong polarity for them
-MISLABELLED = {"fine", "nice", "dull", "poor"}
-
-
-def _sentiment_examples(tok, n: int, seed: int, flip: bool) -> list[dict]:
-    """Short sentences (2-5 filler words and one sentiment word), balanced over the 12 sentiment words."""
-    rng = random.Random(seed)
-    words = [(w, 1) for w in tiny.POSITIVE] + [(w, 0) for w in tiny.NEGATIVE]
-    out = []
-    for i in range(n):
-        word, label = words[i % len(words)]
-        text = [rng.choice(tiny.FILLER) for _ in range(rng.randint(2, 5))]
-        text.insert(rng.randrange(len(text) + 1), word)
-        wrong = flip and word in MISLABELLED
-        out.append({**tok(" ".join(text), truncation=True, max_length=32), "labels": 1 - label if wrong else label})
-    return out
-
-
-def _accuracy(model, tok, examples) -> float:
-    collate = transformers.DataCollatorWithPadding(tok)
-    batch = collate(examples)
-    model.eval()
-    with torch.no_grad():
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    return float((logits.argmax(-1) == batch["labels"]).float().mean())
-
-
-def _fine_tune(tmp_path, seed: int, teacher=None) -> float:
-    from harness.models import build_config
-
-    tok = tiny.tokenizer(token_type_ids=False)
-    train = _sentiment_examples(tok, 96, seed=100 + seed, flip=True)
-    held_out = _sentiment_examples(tok, 240, seed=999, flip=False)
-    transformers.set_seed(seed)
-    student = transformers.AutoModelForSequenceClassification.from_config(
-        build_config({**tiny.TINY_DISTILBERT, "num_labels": 2})
-    )
-    common = {
-        "model": student,
-        "args": _args(tmp_path / f"s{seed}", seed=seed, epochs=10, learning_rate=5e-3),
-        "train_dataset": train,
-        "data_collator": transformers.DataCollatorWithPadding(tok),
-    }
-    if teacher is None:
-        transformers.Trainer(**common).train()
-    else:
-        DistillationTrainer(**common, teacher=teacher, weights=DistillationWeights.fine_tuning()).train()
-    return _accuracy(student, tok, held_out)
-
-
-@pytest.fixture
-def one_thread():
-    """One intra-op thread: the same float reductions on any machine, and no thrashing on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_planted_distillation_beats_the_same_student_without_a_teacher(tmp_path, one_thread):
-    """96 labelled examples, a third of them mislabelled (every example of 4 of the 12 sentiment words); the
-    teacher knows the rule. Without a teacher the student learns those words backwards; with the authors'
-    loss (T 2, alpha_ce 0.5, alpha_task 0.5) the teacher's soft targets outweigh the wrong labels."""
-    tok = tiny.tokenizer(token_type_ids=False)
-    ids = [tok.convert_tokens_to_ids(w) for w in tiny.POSITIVE]
-    assert tok.unk_token_id not in ids and all(len(tok.tokenize(w)) == 1 for w in tiny.POSITIVE + tiny.NEGATIVE)
-    teacher = RuleTeacher(ids)
-    held_out = _sentiment_examples(tok, 240, seed=999, flip=False)
-    assert _accuracy(teacher, tok, held_out) == 1.0  # the teacher does know the rule
-    results = []
-    for seed in (1, 2, 3):  # not flaky: it holds for each of three seeds
-        alone, distilled = _fine_tune(tmp_path, seed), _fine_tune(tmp_path, seed, teacher)
-        results.append((seed, alone, distilled))
-    print("planted distillation (tiny-model machinery evidence): seed, held-out accuracy alone, distilled:", results)
-    for seed, alone, distilled in results:
-        assert alone <= 0.75, (seed, alone)  # the mislabelled words do mislead the student trained alone
-        assert distilled >= alone + 0.15, (seed, alone, distilled)
