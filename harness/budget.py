@@ -43,11 +43,23 @@ class Component:
     def __attrs_post_init__(self) -> None:
         where = f"Component {self.name!r}"
         require(bool(self.name), "Component(name)", "a non-empty name", self.name, "name the source, e.g. 'seed'")
-        require(self.kind in KINDS, f"{where}: kind", "'A' (from data) or 'B' (declared)", self.kind, "")
+        require(
+            self.kind in KINDS,
+            f"{where}: kind",
+            "'A' (from data) or 'B' (declared)",
+            self.kind,
+            "say A for a bootstrap or seeds run here, B for a cited value",
+        )
         non_negative(self.sd, f"{where}: sd")
         require(bool(self.source.strip()), f"{where}: source", "where the value comes from", "''", "cite it")
         if self.dof is not None:
-            require(self.dof > 0, f"{where}: dof", "degrees of freedom > 0, or None", self.dof, "")
+            require(
+                self.dof > 0,
+                f"{where}: dof",
+                "degrees of freedom > 0, or None",
+                self.dof,
+                "pass the count minus 1 (e.g. seeds - 1), or None if well known",
+            )
 
     @classmethod
     def from_half_width(
@@ -111,7 +123,13 @@ class Budget:
 
     def expanded_interval(self, value: float, level: float = LEVEL) -> tuple[float, float]:
         """value +- U: the interval a verdict compares with the band."""
-        require(math.isfinite(value), "Budget.expanded_interval(value)", "a finite measured value", value, "")
+        require(
+            math.isfinite(value),
+            "Budget.expanded_interval(value)",
+            "a finite measured value",
+            value,
+            "a NaN or infinite measurement has no interval: re-measure",
+        )
         half = self.expanded_half_width(level)
         return value - half, value + half
 
@@ -158,7 +176,13 @@ def seed_spread_component(per_seed: Sequence[float], aggregate: str, source: str
     a larger one: its exact variance factor for S values is used (1.434 for S=5, asymptotically pi/2), with
     S-1 degrees of freedom."""
     values = finite_array(per_seed, "seed_spread_component(per_seed)", minimum_length=2)
-    require(aggregate in ("mean", "median"), "seed_spread_component(aggregate)", "'mean' or 'median'", aggregate, "")
+    require(
+        aggregate in ("mean", "median"),
+        "seed_spread_component(aggregate)",
+        "'mean' or 'median'",
+        aggregate,
+        "use the recipe's aggregate over seeds",
+    )
     seeds = values.size
     factor = 1.0 if aggregate == "mean" else _median_variance_factor(seeds)
     sd = float(values.std(ddof=1)) * math.sqrt(factor / seeds)

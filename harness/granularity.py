@@ -46,10 +46,22 @@ class GrimResult:
 
 def grim(reported: float, decimals: int, examples: int, metric: str = "accuracy", scale: float = 100.0) -> GrimResult:
     """Is ``reported`` (with ``decimals`` decimals, on ``scale``: 100 for percent, 1 for fractions) k/n?"""
-    require(examples >= 1, "grim(examples)", "the split's number of examples >= 1", examples, "")
+    require(
+        examples >= 1,
+        "grim(examples)",
+        "the split's number of examples >= 1",
+        examples,
+        "pass the evaluation split's size",
+    )
     require(decimals >= 0, "grim(decimals)", "decimals >= 0", decimals, "count the digits after the point")
-    require(scale > 0, "grim(scale)", "a positive scale (100 for percent, 1 for fractions)", scale, "")
-    require(math.isfinite(reported), "grim(reported)", "a finite reported value", reported, "")
+    require(scale > 0, "grim(scale)", "a positive scale (100 for percent, 1 for fractions)", scale, "pass 100 or 1")
+    require(
+        math.isfinite(reported),
+        "grim(reported)",
+        "a finite reported value",
+        reported,
+        "pass the number as the source prints it",
+    )
     known = APPLICABLE + NOT_APPLICABLE
     require(metric in known, "grim(metric)", f"one of {known}", metric, "name the metric the paper reports")
     if metric in NOT_APPLICABLE:

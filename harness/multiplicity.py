@@ -57,7 +57,13 @@ def band_p_value(estimate: float, u: float, lo: float, hi: float) -> float:
     """The band test's p-value for a normal estimate (see the module docstring)."""
     from scipy.stats import norm
 
-    require(math.isfinite(estimate), "band_p_value(estimate)", "a finite estimate", estimate, "")
+    require(
+        math.isfinite(estimate),
+        "band_p_value(estimate)",
+        "a finite estimate",
+        estimate,
+        "a NaN or infinite measurement has no p-value: re-measure",
+    )
     require(lo <= hi, "band_p_value(lo, hi)", "lo <= hi", (lo, hi), "swap the band's edges")
     u = non_negative(u, "band_p_value(u)")
     distance = max(estimate - hi, lo - estimate)
@@ -146,5 +152,11 @@ def familywise_levels(p_values: Sequence[float], method: str, level: float = LEV
 def _p_values(p_values: Sequence[float], method: str) -> np.ndarray:
     require(method in METHODS, "multiplicity(method)", f"one of {METHODS}", method, "e.g. --claims-familywise=holm")
     p = finite_array(p_values, "multiplicity(p_values)")
-    require(bool(((p >= 0) & (p <= 1)).all()), "multiplicity(p_values)", "p-values in [0, 1]", p.tolist(), "")
+    require(
+        bool(((p >= 0) & (p <= 1)).all()),
+        "multiplicity(p_values)",
+        "p-values in [0, 1]",
+        p.tolist(),
+        "pass band_p_value's results",
+    )
     return p

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 #: fewest inputs for a timing ratio: below it the heavy-tailed simulations under-cover (docs/statistics.md)
-MIN_INPUTS = 100
+MIN_INPUTS = 150
 #: the interval ``paired_ratio`` reports as ``interval`` (see docs/statistics.md for why)
 RECOMMENDED_RATIO_INTERVAL = "studentized"
 #: replicates per chunk: bounds memory at CHUNK x inputs (x seeds) resampled values
@@ -48,10 +48,24 @@ def reduce_repeats(times: Sequence[Sequence[float]], statistic: str = "median") 
 
     where = "reduce_repeats(times)"
     table = np.asarray(times, dtype=float)
-    require(table.ndim == 2 and table.shape[1] >= 1, where, "an (inputs, k) table", f"shape {table.shape}", "")
+    require(
+        table.ndim == 2 and table.shape[1] >= 1,
+        where,
+        "an (inputs, k) table",
+        f"shape {table.shape}",
+        "pass one row per input, one column per repeat",
+    )
     finite_array(table.ravel(), where, positive=True)
-    require(statistic in REPEAT_STATISTICS, "reduce_repeats(statistic)", f"one of {REPEAT_STATISTICS}", statistic, "")
-    return {"median": np.median, "mean": np.mean, "min": np.min}[statistic](table, axis=1)
+    require(
+        statistic in REPEAT_STATISTICS,
+        "reduce_repeats(statistic)",
+        f"one of {REPEAT_STATISTICS}",
+        statistic,
+        "pick one of them for every input",
+    )
+    if statistic == "median":
+        return np.median(table, axis=1)
+    return table.mean(axis=1) if statistic == "mean" else table.min(axis=1)
 
 
 def _mean_statistic(values: np.ndarray) -> np.ndarray:
@@ -88,8 +102,14 @@ def two_level_bootstrap(
     where = "two_level_bootstrap(scores_per_seed)"
     require(len(scores_per_seed) >= 1, where, "at least one seed's scores", "none", "pass one array per seed")
     arrays = [finite_array(s, f"{where}[{i}]") for i, s in enumerate(scores_per_seed)]
-    require(aggregate in AGGREGATES, "two_level_bootstrap(aggregate)", f"one of {AGGREGATES}", aggregate, "")
-    require(replicates >= 2, "two_level_bootstrap(replicates)", "at least 2", replicates, "")
+    require(
+        aggregate in AGGREGATES,
+        "two_level_bootstrap(aggregate)",
+        f"one of {AGGREGATES}",
+        aggregate,
+        "use the recipe's aggregate over seeds",
+    )
+    require(replicates >= 2, "two_level_bootstrap(replicates)", "at least 2", replicates, "use N_REPLICATES (2000)")
     lengths = {a.size for a in arrays}
     require(
         not shared_examples or len(lengths) == 1,
@@ -155,7 +175,13 @@ class PairedRatio:
 def _paired(a: Sequence[float], b: Sequence[float], where: str) -> tuple[np.ndarray, np.ndarray]:
     x = finite_array(a, f"{where}(a)", minimum_length=3, positive=True)
     y = finite_array(b, f"{where}(b)", minimum_length=3, positive=True)
-    require(x.size == y.size, where, "a and b timed on the same inputs (equal lengths)", f"{x.size} vs {y.size}", "")
+    require(
+        x.size == y.size,
+        where,
+        "a and b timed on the same inputs (equal lengths)",
+        f"{x.size} vs {y.size}",
+        "pass the per-input times of both models on the same inputs, in the same order",
+    )
     return x, y
 
 
