@@ -16,7 +16,7 @@ Pure functions over numbers; numpy and scipy are imported inside them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -272,6 +272,10 @@ class DriftCheck:
     p_value: float
     relative_change: float
     explanation: str
+
+    def __iter__(self) -> Iterator[bool | float | str]:
+        """Unpacks as ``drifted, statistic, explanation``."""
+        return iter((self.drifted, self.statistic, self.explanation))
 
 
 def drift_check(

@@ -324,6 +324,8 @@ def test_drift_check_fires_on_a_step_and_not_without_one() -> None:
     drifted = drift_check(np.exp(wiggle + step), np.ones(40))
     assert drifted.drifted and drifted.relative_change == pytest.approx(math.exp(0.2) - 1, rel=1e-12)
     assert drifted.p_value < 1e-10 and "INCONCLUSIVE" in drifted.explanation
+    flag, statistic, explanation = drifted
+    assert (flag, statistic, explanation) == (True, drifted.statistic, drifted.explanation)
     steady = drift_check(np.exp(wiggle), np.ones(40))
     assert not steady.drifted and steady.relative_change == pytest.approx(0.0, abs=1e-15)
     assert steady.statistic == pytest.approx(0.0, abs=1e-9) and steady.explanation.startswith("no drift")
