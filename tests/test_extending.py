@@ -45,7 +45,8 @@ def two_linear(auto_class, config, device, dtype):
     import torch
 
     with torch.device(device):
-        return torch.nn.Sequential(torch.nn.Linear(config["width"], config["width"]), torch.nn.Linear(config["width"], 1))
+        width = config["width"]
+        return torch.nn.Sequential(torch.nn.Linear(width, width), torch.nn.Linear(width, 1))
 
 
 BUILDERS.add("two_linear", two_linear, "fake_plugin.builders")
