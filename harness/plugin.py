@@ -16,6 +16,7 @@ import pytest
 
 from harness.pytest_plugin.items import pytest_collect_file
 from harness.pytest_plugin.options import MARKERS, measurement_options, pytest_addoption
+from harness.pytest_plugin.outputs import check_output_paths
 from harness.pytest_plugin.session import ClaimsSession
 
 __all__ = ["pytest_addoption", "pytest_collect_file", "pytest_configure"]
@@ -24,4 +25,7 @@ __all__ = ["pytest_addoption", "pytest_collect_file", "pytest_configure"]
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    config.pluginmanager.register(ClaimsSession(config, measurement_options(config)), "claims-session")
+    state = ClaimsSession(config, measurement_options(config))
+    if not hasattr(config, "workerinput") and not config.option.help:
+        check_output_paths(config, state.out)  # before anything is measured
+    config.pluginmanager.register(state, "claims-session")

@@ -86,7 +86,7 @@ def test_results_file_has_what_a_reviewer_needs(project: pytest.Pytester) -> Non
         project, claim("v.reproduced", value=1.0, measure=fixed(1.2, low=1.1, high=1.3), conditions={"device": "cpu"})
     )
     project.runpytest("-m", "claims", "--claims-out=out").assert_outcomes(passed=1)
-    data = json.loads((project.path / "out" / "results.json").read_text())
+    data = json.loads((project.path / "out" / "latest" / "results.json").read_text())
     (r,) = data["results"]
     assert r["claimed"] == 1.0 and r["measured"] == 1.2 and r["interval"] == [1.1, 1.3] and r["unit"] == "ratio"
     assert r["provenance"]["quote"] == "the quote of v.reproduced" and r["provenance"]["version"] == "v1"

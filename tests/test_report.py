@@ -116,8 +116,8 @@ def run(project: pytest.Pytester) -> tuple[pytest.Pytester, pytest.RunResult]:  
 
 def test_the_plugin_writes_the_report_next_to_the_results(run: tuple[pytest.Pytester, pytest.RunResult]) -> None:
     p, outcome = run
-    outcome.stdout.fnmatch_lines(["*claims results: out/results.json", "*claims report: out/report.html"])
-    page = parse((p.path / "out" / "report.html").read_text(encoding="utf-8"))
+    outcome.stdout.fnmatch_lines(["*claims results: out/*Z/results.json", "*claims report: out/*Z/report.html"])
+    page = parse((p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8"))
     assert_self_contained(page)
     summary = page.section_text("summary")
     assert "6 claims" in summary
@@ -135,7 +135,7 @@ def test_deviations_come_most_severe_first_with_numbers_in_unit_and_widths(
     run: tuple[pytest.Pytester, pytest.RunResult],
 ) -> None:
     p, _ = run
-    page = parse((p.path / "out" / "report.html").read_text(encoding="utf-8"))
+    page = parse((p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8"))
     header, *rows = page.rows["deviations"]
     assert header[:4] == ["Verdict", "Claim", "Quote", "Claimed"]
     assert [r[1] for r in rows] == ["size.large", "size.close", "speed.ratio", "speed.device", "task.score"]
@@ -156,7 +156,7 @@ def test_deviations_come_most_severe_first_with_numbers_in_unit_and_widths(
 
 def test_user_strings_are_escaped(run: tuple[pytest.Pytester, pytest.RunResult]) -> None:
     p, _ = run
-    html = (p.path / "out" / "report.html").read_text(encoding="utf-8")
+    html = (p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8")
     page = parse(html)
     assert "script" not in [t for t, _ in page.tags]
     assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
@@ -166,7 +166,7 @@ def test_user_strings_are_escaped(run: tuple[pytest.Pytester, pytest.RunResult])
 
 def test_charts_draw_each_measured_claim_on_its_own_band(run: tuple[pytest.Pytester, pytest.RunResult]) -> None:
     p, _ = run
-    page = parse((p.path / "out" / "report.html").read_text(encoding="utf-8"))
+    page = parse((p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8"))
     figures = [a["id"] for t, a in page.tags if t == "figure"]
     assert figures == ["chart-size", "chart-speed"]
     assert sum(1 for t, _ in page.tags if t == "svg") == 2
@@ -182,7 +182,7 @@ def test_every_claim_has_provenance_conditions_evidence_and_the_rerun_command(
     run: tuple[pytest.Pytester, pytest.RunResult],
 ) -> None:
     p, _ = run
-    html = (p.path / "out" / "report.html").read_text(encoding="utf-8")
+    html = (p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8")
     page = parse(html)
     details = [a["id"] for t, a in page.tags if t == "details"]
     assert details == [
@@ -205,15 +205,15 @@ def test_the_report_is_regenerated_from_the_results_file_alone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     p, _ = run
-    original = (p.path / "out" / "report.html").read_text(encoding="utf-8")
-    results_file = p.path / "out" / "results.json"
+    original = (p.path / "out" / "latest" / "report.html").read_text(encoding="utf-8")
+    results_file = p.path / "out" / "latest" / "results.json"
     moved = tmp_path / "elsewhere" / "results.json"
     moved.parent.mkdir()
     moved.write_text(results_file.read_text(encoding="utf-8"), encoding="utf-8")
     assert main(["report", str(moved), "-o", str(tmp_path / "again.html")]) == 0
     assert f"report: {tmp_path / 'again.html'}" in capsys.readouterr().out
     again = (tmp_path / "again.html").read_text(encoding="utf-8")
-    assert again.replace(str(moved), "out/results.json") == original
+    assert again.replace(str(moved), f"out/{results_file.resolve().parent.name}/results.json") == original
     assert main(["report", str(moved)]) == 0  # default: next to the results file
     assert (moved.parent / "report.html").is_file()
 

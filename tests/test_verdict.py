@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.verdict import Band, Verdict, band, condition_matches, decide, deviation
+from harness.verdict import Band, Verdict, band, condition_matches, decide, deviation, unjudgeable
 
 pytestmark = pytest.mark.fast
 
@@ -61,8 +61,24 @@ def test_interval_inside_straddling_and_outside() -> None:
     assert decide(b, 1.40, (1.35, 1.45)).verdict is Verdict.NOT_REPRODUCED
 
 
-def test_nan_measurement_is_never_reproduced() -> None:
-    assert decide(Band(0, 1), math.nan).verdict is Verdict.NOT_REPRODUCED
+@pytest.mark.parametrize(
+    ("value", "interval", "why"),
+    [
+        (math.nan, None, "not a number"),
+        (math.inf, None, "infinite"),
+        (-math.inf, None, "infinite"),
+        (0.5, (math.nan, math.nan), "not a number"),
+        (0.5, (0.4, math.inf), "unbounded"),
+        (0.5, (0.6, 0.4), "lo > hi"),
+    ],
+)
+def test_a_nan_or_infinite_measurement_is_never_judged(
+    value: float, interval: tuple[float, float] | None, why: str
+) -> None:
+    assert why in str(unjudgeable(value, interval))
+    with pytest.raises(ValueError, match="not judged"):
+        decide(Band(0, 1), value, interval)
+    assert unjudgeable(0.5, (0.4, 0.6)) is None and unjudgeable(0.5) is None
 
 
 def test_deviation_in_unit_and_in_tolerance_widths() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from harness.core.errors import NotRunError
 from harness.measure.measurement import Context, Measurement
 from harness.spec import Claim, Scalar
@@ -15,6 +13,7 @@ from harness.verdict import (
     decide,
     deviation,
     differing_conditions,
+    unjudgeable,
 )
 
 
@@ -34,10 +33,16 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
     differing: dict[str, tuple[Scalar, Scalar | None]] = {}
     if measurement is not None:
         differing = differing_conditions(claim, measurement.conditions)
-    if consistency is not None and not consistency.consistent:
+    problem = None if measurement is None else _problem(measurement)
+    verdict: Verdict | str
+    if consistency is not None and not consistency.decidable:
+        verdict, reason = "ERROR", f"not judged: {consistency.reason}"
+    elif consistency is not None and not consistency.consistent:
         verdict, reason = Verdict.INCONSISTENT, f"the source contradicts itself: {consistency.reason}"
     elif not_run is not None:
         verdict, reason, remedy = Verdict.NOT_RUN, not_run.reason, not_run.remedy
+    elif problem is not None:
+        verdict, reason = "ERROR", f"not judged: {problem}"
     elif measurement is not None and differing:
         diffs = "; ".join(f"{k}: claimed {c!r}, measured {m!r}" for k, (c, m) in differing.items())
         verdict, reason = Verdict.NOT_COMPARABLE, f"measured under other conditions ({diffs})"
@@ -46,14 +51,14 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         decision = decide(b, measurement.value, measurement.interval)
         verdict, reason = decision.verdict, decision.reason
     dev = dev_w = None
-    if measurement is not None and not math.isnan(measurement.value):
+    if measurement is not None and problem is None and verdict != "ERROR":
         dev, dev_w = deviation(claim.value, measurement.value, b)
     if measurement is not None and measurement.smoke:
         reason += " [SMOKE: tiny stand-in model; evidence about the machinery, not about the paper]"
     return ClaimResult(
         id=claim.id,
         nodeid=nodeid,
-        verdict=verdict.value,
+        verdict=verdict if isinstance(verdict, str) else verdict.value,
         reason=reason,
         unit=claim.unit,
         claimed=claim.value,
@@ -99,3 +104,12 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         reproduce=reproduce,
         claims_file=claim.path,
     )
+
+
+def _problem(measurement: Measurement) -> str | None:
+    """Why the measurement cannot be judged (NaN, infinity, a bad interval), with the formula's own note."""
+    problem = unjudgeable(measurement.value, measurement.interval)
+    if problem is None:
+        return None
+    note = measurement.details.get("formula_error")
+    return f"{problem}; {note}" if note else problem

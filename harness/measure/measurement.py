@@ -132,11 +132,17 @@ class Context:
                 f"then rerun this claim; the first one: {remedies[0]}",
             )
         base = {n: to_base(m.value, m.unit) for n, m in parts.items()}
-        with np.errstate(divide="ignore", invalid="ignore"):
+        formula_error = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             try:
                 value = float(claim.formula.evaluate(base))
             except ZeroDivisionError:
                 value = math.nan
+            if not math.isfinite(value):
+                zeros = [n for n, v in base.items() if v == 0]
+                formula_error = f"{claim.formula.text} gives {value}" + (
+                    f": a division by {', '.join(zeros)}, measured as 0" if zeros else ""
+                )
             interval = None
             replicates = None
             if any(m.replicates is not None for m in parts.values()):
@@ -166,7 +172,10 @@ class Context:
                 "smoke": any(m.smoke for m in parts.values()),
                 "components": {n: dict(m.evidence) for n, m in parts.items()},
             },
-            details={"components": {n: m.value for n, m in parts.items()}},
+            details={
+                "components": {n: m.value for n, m in parts.items()},
+                **({"formula_error": formula_error} if formula_error else {}),
+            },
         )
 
 

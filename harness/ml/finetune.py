@@ -135,6 +135,11 @@ def train_model(
             f"recipe {recipe.name}: batch size {recipe.batch_size} is not divisible by the "
             f"{world} processes; run with a number of GPUs that divides it"
         )
+    if not recipe.epochs > 0:  # also NaN; 0 epochs would judge the untrained model
+        raise MeasurementError(
+            f"recipe {recipe.name}: epochs = {recipe.epochs!r} trains nothing, and an untrained model must not be "
+            "judged; set epochs > 0 in [recipes.*]"
+        )
     transformers.set_seed(seed)  # before the head is initialised, as run_glue does
     tokenizer = load_tokenizer(base_dir)
     extra: dict[str, Any] = {}
@@ -170,6 +175,11 @@ def train_model(
         )
         trainer = Trainer(model=model, args=args, train_dataset=features, processing_class=tokenizer)
         result = trainer.train()
+        if int(getattr(result, "global_step", 0) or 0) <= 0:
+            raise MeasurementError(
+                f"recipe {recipe.name}: fine-tuning ran 0 training steps ({len(features)} training features, "
+                f"epochs {recipe.epochs}); the untrained model is not judged. Give training data and epochs > 0"
+            )
         if out is not None:
             trainer.save_model(str(out))
             (out / "training_args.bin").unlink(missing_ok=True)  # pickled arguments: not part of the model

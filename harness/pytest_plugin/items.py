@@ -12,6 +12,7 @@ import pytest
 from harness.core.errors import ClaimError, HarnessError
 from harness.pytest_plugin.session import session_state
 from harness.spec import Claim, ClaimsFile, InvalidRecord, load
+from harness.spec.locate import record_line
 from harness.verdict import ClaimResult
 
 
@@ -53,16 +54,25 @@ class ClaimsFileNode(pytest.File):
             shown = str(self.path)
         claims_file = load(self.path)
         claims_file = _with_path(claims_file, shown)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        items: list[pytest.Item] = []
         for record in claims_file.invalid:
-            invalid = InvalidClaimItem.from_parent(self, name=record.name, record=record)
+            line = record_line(text, record.name)
+            invalid = InvalidClaimItem.from_parent(self, name=record.name, record=record, line=line)
             invalid.add_marker("claims")
-            yield invalid
+            items.append(invalid)
         for claim in claims_file.claims:
-            item = ClaimItem.from_parent(self, name=claim.id, claim=claim, claims_file=claims_file)
+            line = record_line(text, claim.id)
+            item = ClaimItem.from_parent(self, name=claim.id, claim=claim, claims_file=claims_file, line=line)
             item.add_marker("claims")
             for marker in sorted(_markers(claim, claims_file)):
                 item.add_marker(marker)
-            yield item
+            items.append(item)
+        session_state(self.config).selection.collected_file(shown, (i.nodeid for i in items))
+        yield from items
 
 
 def _with_path(claims_file: ClaimsFile, shown: str) -> ClaimsFile:
@@ -91,9 +101,10 @@ class VerdictOutcome(Exception):
 class InvalidClaimItem(pytest.Item):
     """A record that could not be loaded: it fails with the loader's message, no traceback."""
 
-    def __init__(self, *, record: InvalidRecord, **kwargs: Any) -> None:
+    def __init__(self, *, record: InvalidRecord, line: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.record = record
+        self.line = line or 0
 
     def runtest(self) -> None:
         err = self.record.error
@@ -119,40 +130,32 @@ class InvalidClaimItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"claims record {self.name}"
+        return self.path, self.line, f"claims record {self.name}"
 
 
 class ClaimItem(pytest.Item):
     """One claim: measure, decide, and turn the verdict into a pytest outcome."""
 
-    def __init__(self, *, claim: Claim, claims_file: ClaimsFile, **kwargs: Any) -> None:
+    def __init__(self, *, claim: Claim, claims_file: ClaimsFile, line: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.claim = claim
         self.claims_file = claims_file
+        self.line = line or 0
 
     def runtest(self) -> None:
         from harness.measure.engine import evaluate
+        from harness.measure.failure import error_result, failure_message
         from harness.report.terminal import outcome_text
 
         state = session_state(self.config)
+        reproduce = state.reproduce(self.nodeid)
         try:
-            result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, state.reproduce(self.nodeid))
-        except HarnessError as exc:
-            self.user_properties.append(("verdict", "ERROR"))
-            error = ClaimResult(
-                id=self.claim.id,
-                nodeid=self.nodeid,
-                verdict="ERROR",
-                reason=str(exc),
-                unit=self.claim.unit,
-                claimed=self.claim.value,
-                band=None,
-                tolerance={},
-                claims_file=self.claim.path,
-                reproduce=state.reproduce(self.nodeid),
+            result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, reproduce)
+        except Exception as exc:  # any failure of a measurement is this claim's ERROR, never a lost claim
+            message, full = failure_message(self.claim.id, exc)
+            result = error_result(
+                self.claim, self.nodeid, reproduce, message, {"exception": type(exc).__name__, "traceback": full}
             )
-            self.user_properties.append(("claim_result", json.dumps(error.to_dict())))
-            raise
         for key in ("verdict", "claimed", "measured", "interval", "unit", "reason", "reproduce"):
             value = getattr(result, key)
             self.user_properties.append((key, "" if value is None else str(value)))
@@ -160,7 +163,7 @@ class ClaimItem(pytest.Item):
         text = outcome_text(result)
         if result.verdict == "REPRODUCED":
             return
-        if result.verdict == "NOT_REPRODUCED":
+        if result.verdict in ("NOT_REPRODUCED", "ERROR"):
             raise VerdictOutcome(result)
         if result.verdict == "INCONCLUSIVE":
             if self.config.getoption("claims_strict"):
@@ -180,4 +183,4 @@ class ClaimItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"claim {self.claim.id}"
+        return self.path, self.line, f"claim {self.claim.id}"

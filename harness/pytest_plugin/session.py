@@ -11,6 +11,7 @@ import pytest
 
 from harness.measure.measurement import Context, Options
 from harness.pytest_plugin.options import DEFAULT_OUT
+from harness.pytest_plugin.selection import Selection, now_iso
 from harness.spec import ClaimsFile
 from harness.verdict import ClaimResult
 
@@ -23,8 +24,20 @@ class ClaimsSession:
         self.options = options
         self.shared: dict[Any, Any] = {}
         self.contexts: dict[str, Context] = {}
-        self.results: list[ClaimResult] = []
+        self.by_nodeid: dict[str, ClaimResult] = {}
         self.files: dict[str, str] = {}
+        self.selection = Selection()
+        self.started = now_iso()
+        self.out = Path(config.getoption("claims_out") or config.rootpath / DEFAULT_OUT)
+        self.run: dict[str, Any] = {}
+        self.written: Path | None = None
+        self.report: Path | None = None
+        self.write_error: str | None = None
+
+    @property
+    def results(self) -> list[ClaimResult]:
+        """One result per claim (pytest-xdist's ``--dist each`` runs a claim on every worker: counted once)."""
+        return list(self.by_nodeid.values())
 
     def context(self, claims_file: ClaimsFile) -> Context:
         if claims_file.path not in self.contexts:
@@ -51,45 +64,108 @@ class ClaimsSession:
                 args.append(flag if value is True else f"{flag}={value}")
         return shlex.join(args)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from harness.pytest_plugin.items import ClaimItem, InvalidClaimItem
+
+        self.selection.select(i.nodeid for i in session.items if isinstance(i, (ClaimItem, InvalidClaimItem)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """A claim item skipped by a marker (skip, skipif, --benchmark-only ...) before it was measured is
+        NOT_RUN, never absent: its result rides on the setup report (so it also reaches the xdist controller)."""
+        report = yield
+        claim = getattr(item, "claim", None)
+        if call.when == "setup" and report.skipped and claim is not None:
+            import attrs
+
+            from harness.measure.failure import error_result
+
+            result = attrs.evolve(
+                error_result(claim, item.nodeid, self.reproduce(item.nodeid), ""),
+                verdict="NOT_RUN",
+                reason=f"skipped before it was measured: {_skip_reason(report)}",
+                remedy="remove the skip marker, or the option or hook that adds it, and rerun",
+            )
+            report.user_properties.append(("claim_result", json.dumps(result.to_dict())))
+        return report
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
+        if report.when not in ("setup", "call"):
             return
         for name, value in report.user_properties:
-            if name == "claim_result":
-                self.results.append(ClaimResult.from_dict(json.loads(str(value))))
+            if name == "claim_result" and (report.when == "call" or report.skipped):
+                self.by_nodeid.setdefault(report.nodeid, ClaimResult.from_dict(json.loads(str(value))))
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(self.config, "workerinput") or not self.results:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        interrupted = bool(exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail)
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["claims_selection"] = json.dumps(self.selection.to_workeroutput())
             return
-        from harness.core import environment
-        from harness.report.results import write_results
+        if not self.selection.selected and not self.by_nodeid:
+            return  # no claim in this session: nothing to write
+        try:
+            self._write(interrupted)
+        except OSError as exc:
+            self.write_error = f"claims results could not be written under {self.out}: {exc}"
 
-        out = Path(self.config.getoption("claims_out") or self.config.rootpath / DEFAULT_OUT)
+    def _write(self, interrupted: bool) -> None:
+        from harness.core import environment
+        from harness.report.html import write_report
+        from harness.report.results import write_results
+        from harness.report.runs import RESULTS_NAME, new_run_dir, point_latest
+
         files = {}
-        for path in sorted({r.claims_file for r in self.results}):
+        for path in sorted({r.claims_file for r in self.results if r.claims_file}):
             full = self.config.rootpath / path
             if full.is_file():
                 files[path] = {"sha256": environment.file_digest(full), **environment.git_commit(full)}
         command = shlex.join(["pytest", *self.config.invocation_params.args])
-        self.written = out / "results.json"
-        write_results(self.written, self.results, environment.capture(), files, command)
-        from harness.report.html import write_report
-
+        run_dir = new_run_dir(self.out)
+        self.run = self.selection.run_object(
+            self.config,
+            run_id=run_dir.name,
+            started=self.started,
+            measured=len(self.by_nodeid),
+            interrupted=interrupted,
+        )
+        self.written = run_dir / RESULTS_NAME
+        write_results(self.written, self.results, environment.capture(), files, command, run=self.run)
         self.report = write_report(self.written)
+        point_latest(self.out, run_dir)
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        raw = getattr(node, "workeroutput", {}).get("claims_selection")
+        if raw:
+            self.selection.merge(json.loads(raw))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.results or hasattr(self.config, "workerinput"):
+        if hasattr(self.config, "workerinput") or not (self.results or self.written or self.write_error):
             return
+        from harness.report.runs import describe_partial
         from harness.report.terminal import terminal_lines
 
         terminalreporter.section("claims: verdicts")
         for line in terminal_lines(self.results, verbose=self.config.getoption("verbose") >= 0):
             terminalreporter.write_line(line)
-        written = getattr(self, "written", None)
-        if written is not None:
-            terminalreporter.write_line(f"claims results: {written}")
+        partial = describe_partial(self.run)
+        if partial:
+            terminalreporter.write_line(partial, red=True, bold=True)
+        if self.write_error:
+            terminalreporter.write_line(self.write_error, red=True, bold=True)
+        if self.written is not None:
+            terminalreporter.write_line(f"claims results: {self.written}")
             terminalreporter.write_line(f"claims report: {self.report}")
+            terminalreporter.write_line(f"claims latest: {self.out / 'latest'} -> {self.written.parent.name}")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
 
 
 def session_state(config: pytest.Config) -> ClaimsSession:

@@ -16,6 +16,7 @@ from harness.core.files import atomic_write_text
 from harness.report.charts import CHART_WIDTH, LABEL_X, PLOT_W, PLOT_X, ROW_H, TEXT_X, TOP, charts
 from harness.report.ordering import ORDER, anchor, as_number, deviation_widths, severity_key, tolerance_width
 from harness.report.results import read_results
+from harness.report.runs import describe_partial
 from harness.report.terminal import fmt_value
 from harness.verdict import ClaimResult, summary
 
@@ -78,11 +79,17 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
     results = [ClaimResult.from_dict(r) for r in data["results"]]
     counts = {k: n for k, n in summary(results).items()}
     deviations = sorted((r for r in results if r.verdict != "REPRODUCED"), key=severity_key)
+    run = data.get("run") or {}
+    partial = describe_partial(run)
     return (
         template_env()
         .get_template("report.html.j2")
         .render(
-            title="Claims report",
+            title=f"Claims report: {partial}" if partial else "Claims report",
+            partial=partial,
+            run_id=run.get("id", ""),
+            run_started=run.get("started", ""),
+            run_finished=run.get("finished", ""),
             results_path=results_path,
             command=data.get("command", ""),
             environment=data.get("environment") or {},

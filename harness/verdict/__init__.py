@@ -8,7 +8,7 @@ compared with the claim's. ``ClaimResult`` is the value object every output read
 May import: ``harness.core`` and ``harness.spec``.
 """
 
-from harness.verdict.bands import SEVERITY, Band, Decision, Verdict, band, claim_band, decide, deviation
+from harness.verdict.bands import SEVERITY, Band, Decision, Verdict, band, claim_band, decide, deviation, unjudgeable
 from harness.verdict.conditions import condition_matches, differing_conditions
 from harness.verdict.consistency import Consistency, check_consistency
 from harness.verdict.result import ClaimResult, summary
@@ -28,4 +28,5 @@ __all__ = [
     "deviation",
     "differing_conditions",
     "summary",
+    "unjudgeable",
 ]

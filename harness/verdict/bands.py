@@ -86,12 +86,33 @@ class Decision:
     reason: str
 
 
+def unjudgeable(value: float, interval: tuple[float, float] | None = None) -> str | None:
+    """Why a measurement cannot be judged at all (NaN or infinite value or interval, an interval with
+    lo > hi), or None when it can. Such a measurement is an ERROR, never a verdict."""
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        return f"the measured value is not a number ({value!r})"
+    if math.isinf(value):
+        return f"the measured value is infinite ({fmt_number(value)})"
+    if interval is None:
+        return None
+    lo, hi = interval
+    if math.isnan(lo) or math.isnan(hi):
+        return f"the interval {_pair(lo, hi)} is not a number (undefined for this data, e.g. constant scores)"
+    if math.isinf(lo) or math.isinf(hi):
+        return f"the interval {_pair(lo, hi)} is unbounded (a replicate divided by zero or overflowed)"
+    if lo > hi:
+        return f"the interval {_pair(lo, hi)} has lo > hi"
+    return None
+
+
 def decide(b: Band, value: float, interval: tuple[float, float] | None = None) -> Decision:
     """REPRODUCED when the value (its whole interval) is in the band, NOT_REPRODUCED when it is wholly
-    outside, INCONCLUSIVE when the interval straddles an edge."""
+    outside, INCONCLUSIVE when the interval straddles an edge. A measurement ``unjudgeable`` rejects
+    raises ``ValueError``: it must become an ERROR, not a verdict."""
     shown = _pair(b.lo, b.hi)
-    if math.isnan(value):
-        return Decision(Verdict.NOT_REPRODUCED, "the measurement is not a number (NaN)")
+    problem = unjudgeable(value, interval)
+    if problem is not None:
+        raise ValueError(f"not judged: {problem}")
     if interval is None:
         if b.contains(value):
             return Decision(Verdict.REPRODUCED, f"measured {fmt_number(value)} is inside the band {shown}")

@@ -21,6 +21,9 @@ class Consistency:
     recomputed: float
     interval: tuple[float, float]
     reason: str
+    #: False when the source's numbers cannot decide it (a division by a component whose rounded value spans
+    #: zero, a NaN): the claim is then an ERROR, never "consistent"
+    decidable: bool = True
 
 
 def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consistency | None:
@@ -41,6 +44,17 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
     if not isinstance(reach, Interval):
         reach = Interval(float(reach), float(reach))
     reach = Interval(from_base(reach.lo, claim.unit), from_base(reach.hi, claim.unit))
+    if math.isnan(recomputed) or not (math.isfinite(reach.lo) and math.isfinite(reach.hi)):
+        return Consistency(
+            False,
+            recomputed,
+            (reach.lo, reach.hi),
+            f"{claim.formula.text} over the source's own numbers cannot be checked: it gives "
+            f"{fmt_number(recomputed)}, bounded by [{fmt_number(reach.lo)}, {fmt_number(reach.hi)}] with each "
+            "component rounded (a division by a component that is, or may round to, zero). Fix: check the "
+            "formula, or state the components' precision so that no divisor can round to zero",
+            decidable=False,
+        )
     stated = Interval.around(claim.value, claim.precision / 2.0)
     ok = reach.intersects(stated)
     text = (
