@@ -69,18 +69,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from harness.report.html import write_report
+    from harness.report.html import REPORT_NAME, write_report
+    from harness.report.results import is_results_file
+    from harness.report.runs import resolve_results
 
-    out = write_report(args.results, args.output)
-    print(f"report: {out}")
+    results = resolve_results(args.results)
+    out = args.output if args.output is not None else results.parent / REPORT_NAME
+    if out.exists() and (out.resolve() == results.resolve() or is_results_file(out)):
+        raise ValueError(
+            f"-o {out}: refusing to write the report over "
+            f"{'its own input' if out.resolve() == results.resolve() else 'a results file'}; "
+            "give an .html path, e.g. -o report.html"
+        )
+    print(f"report: {write_report(results, out)}")
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
     from harness.report.diff import diff, text_lines
     from harness.report.results import read_results
+    from harness.report.runs import resolve_results
 
-    result = diff(read_results(args.old), read_results(args.new), str(args.old), str(args.new))
+    old, new = resolve_results(args.old), resolve_results(args.new)
+    result = diff(read_results(old), read_results(new), str(old), str(new))
     print("\n".join(text_lines(result)))
     return 1 if result.differs else 0
 
@@ -109,7 +120,9 @@ def _audit(args: argparse.Namespace) -> int:
 
     replication = replications.load(args.replication)
     claims_path = _claims_path(args, replication.report.claims)
-    harness = read_results(args.results) if args.results is not None else None
+    from harness.report.runs import resolve_results
+
+    harness = read_results(resolve_results(args.results)) if args.results is not None else None
     result = audit.run(
         replication,
         claims.load(claims_path),

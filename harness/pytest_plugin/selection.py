@@ -54,7 +54,7 @@ class Selection:
         keywords = getattr(config.option, "keyword", "") or None
         markers = getattr(config.option, "markexpr", "") or None
         lf = bool(getattr(config.option, "lf", False))
-        node_ids = [a for a in args if "::" in a]
+        node_ids = [str(a) for a in config.args if "::" in str(a)]
         collected = self.collected
         deselected = [n for n in collected if n not in self.selected]
         selected = len([n for n in collected if n in self.selected])
@@ -83,4 +83,5 @@ class Selection:
                 "deselected": deselected,
             },
             "interrupted": interrupted,
+            "unmeasured": max(0, selected - measured),
         }

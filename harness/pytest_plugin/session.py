@@ -25,6 +25,7 @@ class ClaimsSession:
         self.shared: dict[Any, Any] = {}
         self.contexts: dict[str, Context] = {}
         self.by_nodeid: dict[str, ClaimResult] = {}
+        self.skipped_by_marker: set[str] = set()
         self.files: dict[str, str] = {}
         self.selection = Selection()
         self.started = now_iso()
@@ -96,6 +97,8 @@ class ClaimsSession:
             return
         for name, value in report.user_properties:
             if name == "claim_result" and (report.when == "call" or report.skipped):
+                if report.when == "setup" and report.nodeid not in self.by_nodeid:
+                    self.skipped_by_marker.add(report.nodeid)
                 self.by_nodeid.setdefault(report.nodeid, ClaimResult.from_dict(json.loads(str(value))))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -128,7 +131,7 @@ class ClaimsSession:
             self.config,
             run_id=run_dir.name,
             started=self.started,
-            measured=len(self.by_nodeid),
+            measured=len(set(self.by_nodeid) - self.skipped_by_marker),
             interrupted=interrupted,
         )
         self.written = run_dir / RESULTS_NAME

@@ -45,3 +45,14 @@ def read_results(path: Path) -> dict[str, Any]:
             f"{path}: not a results file of schema {RESULTS_SCHEMA} (was it written by `pytest -m claims`?)"
         )
     return data
+
+
+def is_results_file(path: Path) -> bool:
+    """True when ``path`` holds a results file (any schema): what ``report -o`` must never overwrite."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return False
+    text = head.decode("utf-8", errors="replace").lstrip()
+    return text.startswith("{") and '"results"' in text and '"schema"' in text

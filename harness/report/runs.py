@@ -106,12 +106,17 @@ def describe_partial(run: Mapping[str, Any]) -> str:
         how.append(f"-m {sel['markers']!r}")
     if sel.get("lf"):
         how.append("--lf")
-    if run.get("interrupted"):
-        how.append("the run was interrupted (Ctrl-C or a -x/--maxfail stop)")
     deselected = sel.get("deselected")
     n_deselected = len(deselected) if isinstance(deselected, list) else deselected
     if not how and n_deselected:
         how.append(f"{n_deselected} claims deselected")
-    if not how:
+    if not how and not run.get("unmeasured") and not run.get("interrupted"):
         how.append("some selected claims have no result")
-    return f"PARTIAL RUN: {sel.get('selected')} of {sel.get('collected')} claims; selected by {', '.join(how)}"
+    text = f"PARTIAL RUN: {sel.get('selected')} of {sel.get('collected')} claims"
+    if how:
+        text += f"; selected by {', '.join(how)}"
+    if run.get("interrupted"):
+        text += "; interrupted (Ctrl-C or a -x/--maxfail stop)"
+    if run.get("unmeasured"):
+        text += f"; {run['unmeasured']} selected claims not measured (skipped by a marker or an option)"
+    return text

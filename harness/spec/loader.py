@@ -104,7 +104,11 @@ def _parse_named_tables(path: str, data: Mapping[str, Any], field: str) -> dict[
     return out
 
 
-def _parse_tolerance(f: Fields) -> Tolerance:
+#: an absolute width more than this many times the claimed magnitude (or 1) accepts any plausible value
+MAX_WIDTH_FACTOR = 1e3
+
+
+def _parse_tolerance(f: Fields, value: float | None = None) -> Tolerance:
     t = Fields(f.path, f.claim_id, f.table_of("tolerance", required=True), "tolerance.")
     t.check_keys(TOLERANCE_FIELDS)
     kind = t.choice("kind", TOLERANCE_KINDS)
@@ -120,6 +124,21 @@ def _parse_tolerance(f: Fields) -> Tolerance:
         raise t.error("value", "a width >= 0", describe(t.table["value"]), "use a non-negative width")
     if kind == "relative" and width >= 1:
         raise t.error("value", "a fraction below 1 (0.05 = 5%)", describe(t.table["value"]), "write 5% as 0.05")
+    if kind == "relative" and value == 0:
+        raise t.error(
+            "kind",
+            "a tolerance that gives a band of some width",
+            "a relative tolerance around a claimed value of 0 (the band is [0, 0])",
+            'use kind = "absolute" with a width in the claim\'s unit, or kind = "precision"',
+        )
+    limit = MAX_WIDTH_FACTOR * max(1.0, abs(value) if value is not None and math.isfinite(value) else 1.0)
+    if kind in ("absolute", "lower_bound", "upper_bound") and width > limit:
+        raise t.error(
+            "value",
+            f"a width at most {limit:g} ({MAX_WIDTH_FACTOR:g} x the claimed value's magnitude, or 1)",
+            f"{width:g}, a band that accepts any plausible measurement",
+            "give the width the claim can really be checked to, in the claim's unit",
+        )
     return Tolerance(kind=kind, value=width, rationale=t.string("rationale"))
 
 
@@ -220,7 +239,7 @@ def _parse_claim(
                 f"add `{key} = ...` to [claims.conditions] or remove it from comparable_on."
                 + did_you_mean(key, conditions),
             )
-    tolerance = _parse_tolerance(f)
+    tolerance = _parse_tolerance(f, value)
     if tolerance.kind == "precision" and precision is None:  # the band would have zero width
         raise f.error(
             "precision",
