@@ -15,7 +15,7 @@ from harness.core.errors import HarnessError
 from harness.spec import Claim
 from harness.verdict import ClaimResult
 
-#: module prefix of the deepest harness frame -> (stage, what to check)
+#: module prefix (or module.function) of the deepest harness frame -> (stage, what to check)
 STAGES = (
     (
         "harness.ml.models",
@@ -46,7 +46,7 @@ STAGES = (
     ("harness.ml.timing", "timing", "check the workload and the device"),
     ("harness.measure.kinds.latency", "timing", "check [claims.measure] of the speed claim and its workload"),
     ("harness.spec.formula", "evaluating the formula", "check the formula and its components' units"),
-    ("harness.measure.measurement", "evaluating the formula", "check the formula and its components"),
+    ("harness.measure.measurement._measure_formula", "evaluating the formula", "check the formula and its components"),
     ("harness.measure.kinds", "measuring", "check the claim's [claims.measure] table"),
 )
 
@@ -56,8 +56,9 @@ def stage_of(tb: TracebackType | None) -> tuple[str, str]:
     found = ("measuring", "")
     for frame, _ in traceback.walk_tb(tb):
         module = str(frame.f_globals.get("__name__", ""))
+        function = f"{module}.{frame.f_code.co_name}"
         for prefix, stage, hint in STAGES:
-            if module == prefix or module.startswith(prefix + "."):
+            if module == prefix or module.startswith(prefix + ".") or function == prefix:
                 found = (stage, hint)
                 break
     return found

@@ -69,7 +69,7 @@ def chart(group: str, entries: Sequence[tuple[str, ClaimResult]]) -> Chart:
     unmeasured: list[str] = []
     for label, r in entries:
         width, claimed, measured = tolerance_width(r), as_number(r.claimed), as_number(r.measured)
-        if width is None or claimed is None or measured is None or math.isnan(measured):
+        if r.verdict == "ERROR" or width is None or claimed is None or measured is None or not math.isfinite(measured):
             unmeasured.append(label)
             continue
         drawn.append((label, r, width, claimed))

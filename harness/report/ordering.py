@@ -22,10 +22,12 @@ def as_number(x: Any) -> float | None:
 
 
 def as_pair(x: Sequence[Any] | None) -> tuple[float, float] | None:
-    if x is None:
+    """A (lo, hi) pair as floats; None for none, or for a pair with an undefined end (NaN is written null)."""
+    if x is None or len(x) != 2:
         return None
     lo, hi = (as_number(v) for v in x)
-    assert lo is not None and hi is not None
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return None
     return lo, hi
 
 
