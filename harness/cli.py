@@ -147,3 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HarnessError, ValueError, OSError) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(f"{parser.prog} {args.command}: error: an input is nested too deeply to read", file=sys.stderr)
+        return 2

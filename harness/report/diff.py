@@ -17,7 +17,9 @@ from harness.report.terminal import fmt_value
 from harness.verdict import ClaimResult
 
 #: kinds of change, in the order they are shown; every kind counts as a difference
-KINDS = ("claims_file", "claim", "verdict", "value", "evidence", "added", "removed")
+KINDS = ("claims_file", "claim", "rationale", "verdict", "value", "conditions", "evidence", "added", "removed")
+#: evidence keys that say how this run got there, not what it rests on (not differences)
+VOLATILE_EVIDENCE = ("trained_this_run",)
 _CLAIM_FIELDS = (("claimed", "claimed value"), ("unit", "unit"), ("conditions_claimed", "conditions"))
 _PROVENANCE_FIELDS = ("quote", "location", "version", "formula")
 
@@ -82,13 +84,25 @@ def _claim_changes(cid: str, old: ClaimResult, new: ClaimResult, file_note: str)
         a, b = getattr(old, field), getattr(new, field)
         if a != b:
             out.append(Change("claim", cid, f"{label} {a!r} -> {b!r}{file_note}"))
-    if dict(old.tolerance or {}) != dict(new.tolerance or {}) or _band(old) != _band(new):
+    rationale_old, rationale_new = (old.tolerance or {}).get("rationale"), (new.tolerance or {}).get("rationale")
+    same_width = {k: v for k, v in (old.tolerance or {}).items() if k != "rationale"} == {
+        k: v for k, v in (new.tolerance or {}).items() if k != "rationale"
+    }
+    if same_width and _band(old) == _band(new):
+        if rationale_old != rationale_new:
+            out.append(
+                Change(
+                    "rationale",
+                    cid,
+                    f"tolerance rationale {rationale_old!r} -> {rationale_new!r} (band unchanged){file_note}",
+                )
+            )
+    else:
         direction = _direction(_band(old), _band(new))
         text = (
             f"tolerance {_tolerance_text(old)} -> {_tolerance_text(new)}, band {_band_text(_band(old))} -> "
             f"{_band_text(_band(new))}: {direction}"
         )
-        rationale_old, rationale_new = (old.tolerance or {}).get("rationale"), (new.tolerance or {}).get("rationale")
         if rationale_old != rationale_new:
             text += f"; rationale {rationale_old!r} -> {rationale_new!r}"
         out.append(Change("claim", cid, text + file_note))
@@ -96,6 +110,33 @@ def _claim_changes(cid: str, old: ClaimResult, new: ClaimResult, file_note: str)
         a, b = (old.provenance or {}).get(key), (new.provenance or {}).get(key)
         if a != b:
             out.append(Change("claim", cid, f"{key} {a!r} -> {b!r}{file_note}"))
+    return out
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested table as {"a.b": leaf}, so that a change deep in the evidence is named by its path."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _measured_changes(cid: str, old: ClaimResult, new: ClaimResult) -> list[Change]:
+    """What the measurement rests on: the conditions it ran under (cpu -> cuda, synthetic -> real data)
+    and its evidence (checkpoint, data, config, cache entries, hashes and paths)."""
+    out: list[Change] = []
+    ca, cb = dict(old.conditions_measured or {}), dict(new.conditions_measured or {})
+    for key in sorted(set(ca) | set(cb)):
+        if ca.get(key) != cb.get(key):
+            out.append(Change("conditions", cid, f"measured under {key} {ca.get(key)!r} -> {cb.get(key)!r}"))
+    ea, eb = _flat(old.evidence or {}), _flat(new.evidence or {})
+    for key in sorted(set(ea) | set(eb)):
+        if key == "smoke" or key.split(".")[-1] in VOLATILE_EVIDENCE or (key == "path" and old.smoke != new.smoke):
+            continue  # smoke -> real is its own change (with the new path), below
+        if ea.get(key) != eb.get(key):
+            out.append(Change("evidence", cid, f"evidence {key}: {ea.get(key)!r} -> {eb.get(key)!r}"))
     return out
 
 
@@ -199,6 +240,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], old_path: str = "OLD", 
             found.append(value)
         elif isinstance(value, str):
             within.append(value)
+        found += _measured_changes(rn.id, ro, rn)
         if ro.smoke != rn.smoke:
             found.append(
                 Change(
@@ -220,6 +262,8 @@ def text_lines(d: Diff) -> list[str]:
     titles = {
         "claims_file": "Claims files",
         "claim": "Claims edited between the runs (claimed value, tolerance, quote ...)",
+        "rationale": "Tolerance rationales edited (the band is unchanged)",
+        "conditions": "Measured under other conditions (device, data, workload ...)",
         "verdict": "Verdict changes",
         "value": "Measured values that moved by more than the tolerance",
         "evidence": "Evidence changes",

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.files import atomic_write_text, jsonable
+from harness.report.results_schema import RESULTS_SCHEMA, ResultsFileError, check
 from harness.verdict import ClaimResult, summary
-
-RESULTS_SCHEMA = 1
 
 
 def write_results(
@@ -35,16 +34,15 @@ def write_results(
 
 
 def read_results(path: Path) -> dict[str, Any]:
-    """Read a results file; a ``ValueError`` that says what is wrong with it otherwise."""
+    """Read a results file and check its shape (``results_schema``); a ``ValueError`` that names the file
+    and the field otherwise."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ResultsFileError(str(path), None, "a results file", "JSON nested too deeply to read") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable results file ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != RESULTS_SCHEMA or "results" not in data:
-        raise ValueError(
-            f"{path}: not a results file of schema {RESULTS_SCHEMA} (was it written by `pytest -m claims`?)"
-        )
-    return data
+    return check(data, str(path))
 
 
 def is_results_file(path: Path) -> bool:

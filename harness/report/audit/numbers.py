@@ -12,6 +12,7 @@ from harness.measure.engine import evaluate
 from harness.measure.measurement import Context, Measurement, Options
 from harness.report.audit.model import (
     DISAGREES,
+    ERROR,
     OK,
     UNIT_ERROR,
     WITHIN_ROUNDING,
@@ -241,6 +242,8 @@ def recompute(number: ReportedNumber, replication: Replication) -> Check:
         "claim": number.claim,
         "formula": number.formula.text,
     }
+    if not consistency.decidable:  # a division by zero (or a divisor that may round to zero): no check at all
+        return Check(status=ERROR, reason=consistency.reason, **common)
     if consistency.consistent and near(r, number.value, number.precision / 2):
         return Check(status=OK, reason=f"{shown}, which rounds to the stated {stated}", **common)
     if consistency.consistent:
