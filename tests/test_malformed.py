@@ -619,19 +619,20 @@ def test_generated_formulas_load_or_fail_with_a_claim_error_and_evaluate_without
     assert [c.id for c in loaded.claims][:3] == ["good.one", "good.two", "good.three"]
     for invalid in loaded.invalid:
         assert isinstance(invalid.error, ClaimError) and invalid.error.claim_id == "gen.formula"
-        assert invalid.error.field in ("formula", "precision", "tolerance.value"), str(invalid.error)
+        assert invalid.error.field in ("formula", "precision", "tolerance.value", "tolerance.kind"), str(invalid.error)
     context = Context(loaded, Options())
     for c in loaded.claims:
         assert math.isfinite(c.value)
         result = evaluate(c, context, f"generated.toml::{c.id}", "pytest")
-        assert result.verdict in ("NOT_RUN", "INCONSISTENT"), result.reason  # the components are not measurable
+        assert result.verdict in ("NOT_RUN", "INCONSISTENT", "ERROR"), result.reason  # components not measurable
+        assert result.verdict != "ERROR" or "cannot be checked" in result.reason  # an unbounded check: overflow
         json.dumps(result.to_dict())
     if stated is None and not loaded.invalid:
         # a source that states exactly what its own numbers give is never INCONSISTENT
         derived_value = loaded.claim("gen.formula")
         honest = attrs.evolve(derived_value, value_is_derived=False, precision=0.1)
         consistency = check_consistency(honest, {c.id: c for c in loaded.claims})
-        assert consistency is not None and consistency.consistent, consistency
+        assert consistency is not None and (consistency.consistent or not consistency.decidable), consistency
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

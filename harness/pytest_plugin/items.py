@@ -101,6 +101,8 @@ class VerdictOutcome(Exception):
 class InvalidClaimItem(pytest.Item):
     """A record that could not be loaded: it fails with the loader's message, no traceback."""
 
+    is_claim_item = True
+
     def __init__(self, *, record: InvalidRecord, line: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.record = record
@@ -135,6 +137,8 @@ class InvalidClaimItem(pytest.Item):
 
 class ClaimItem(pytest.Item):
     """One claim: measure, decide, and turn the verdict into a pytest outcome."""
+
+    is_claim_item = True
 
     def __init__(self, *, claim: Claim, claims_file: ClaimsFile, line: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -67,9 +67,7 @@ class ClaimsSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from harness.pytest_plugin.items import ClaimItem, InvalidClaimItem
-
-        self.selection.select(i.nodeid for i in session.items if isinstance(i, (ClaimItem, InvalidClaimItem)))
+        self.selection.select(i.nodeid for i in session.items if getattr(i, "is_claim_item", False))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -111,8 +109,8 @@ class ClaimsSession:
             return  # no claim in this session: nothing to write
         try:
             self._write(interrupted)
-        except OSError as exc:
-            self.write_error = f"claims results could not be written under {self.out}: {exc}"
+        except Exception as exc:  # the session's summary must still be shown; results.json is written first
+            self.write_error = f"claims results could not be written under {self.out}: {type(exc).__name__}: {exc}"
 
     def _write(self, interrupted: bool) -> None:
         from harness.core import environment

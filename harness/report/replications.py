@@ -372,14 +372,7 @@ def load(path: str | Path) -> Replication:
     except tomllib.TOMLDecodeError as exc:
         raise ReplicationError(shown, None, None, "valid TOML", f"a syntax error: {exc}", "correct the TOML") from None
     except RecursionError:
-        raise ReplicationError(
-            shown,
-            None,
-            None,
-            "tables and arrays nested a few levels deep",
-            "nesting too deep to read",
-            "flatten the file: a replication file needs at most three levels",
-        ) from None
+        raise ReplicationError(shown, None, None, "a few levels of nesting", "deeper", "flatten the file") from None
     top = _Table(shown, None, data)
     top.check_keys(TOP_LEVEL)
     if data.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:

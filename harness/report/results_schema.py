@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.core.errors import ClaimError
 
-MAX_DEPTH = 64
+MAX_DEPTH = 500
 RESULTS_SCHEMA = 1
 VERDICTS = ("REPRODUCED", "NOT_REPRODUCED", "INCONCLUSIVE", "NOT_COMPARABLE", "NOT_RUN", "INCONSISTENT", "ERROR")
 FIX = "regenerate it with `pytest -m claims` (a results file is written by the harness, not by hand)"
@@ -137,7 +137,8 @@ def check(data: Any, path: str) -> dict[str, Any]:
         raise ResultsFileError(
             path,
             "schema" if "results" in data else "results",
-            f"a results file of schema {RESULTS_SCHEMA} (was it written by `pytest -m claims`?)",
+            f"a results file of schema {RESULTS_SCHEMA} (this is not a results file, or not one written by "
+            "`pytest -m claims`)",
             _describe(data.get("schema")) if "results" in data else "no results list",
         )
     deep = _depth_problem(data)

@@ -51,8 +51,8 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
             (reach.lo, reach.hi),
             f"{claim.formula.text} over the source's own numbers cannot be checked: it gives "
             f"{fmt_number(recomputed)}, bounded by [{fmt_number(reach.lo)}, {fmt_number(reach.hi)}] with each "
-            "component rounded (a division by a component that is, or may round to, zero). Fix: check the "
-            "formula, or state the components' precision so that no divisor can round to zero",
+            "component rounded (a division by a component that is, or may round to, zero, or an overflow). "
+            "Fix: check the formula, or state the components' precision so that no divisor can round to zero",
             decidable=False,
         )
     stated = Interval.around(claim.value, claim.precision / 2.0)
