@@ -190,7 +190,9 @@ def test_the_tiny_chain_runs_end_to_end_and_a_second_run_trains_nothing(pytester
         assert damaged[cid]["verdict"] == "ERROR" and "is damaged: model.safetensors" in damaged[cid]["reason"]
         assert damaged[cid]["measured"] is None
     assert damaged["glue.tiny_distilbert.stsb"]["verdict"] != "ERROR"
-    result.stdout.fnmatch_lines(["*glue.tiny_bert.sst2: the measurement failed: the cached fine-tuned model*damaged*"])
+    result.stdout.fnmatch_lines(
+        ["*claim 'glue.tiny_bert.sst2': the measurement failed while reading the fine-tuning cache:*damaged*"]
+    )
 
 
 XDIST = (
@@ -217,7 +219,8 @@ def check_each_model_trained_once(pytester, world, tmp_path, monkeypatch, worker
     assert sorted(t["entry"].split("-s1-")[0] for t in trained) == ["glue-sst2-tiny_bert", "glue-stsb-tiny_distilbert"]
     assert {t["worker"] for t in trained} <= {f"gw{i}" for i in range(workers)}
     results = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())["results"]
-    assert len(results) == 4 * workers  # each claim once per worker, the same value from the one cached model
+    # every worker measured every claim; the results count each claim once (issue 10: --dist each counted twice)
+    assert sorted(r["id"] for r in results) == sorted(by_id)
     for r in results:
         assert r["measured"] == by_id[r["id"]]["measured"]
     assert len(list((cache / "finetuned").glob(f"*/{MANIFEST}"))) == 2
