@@ -76,6 +76,8 @@ def _check_derived(quote: PaperQuote, claims_file: ClaimsFile) -> tuple[str, str
     consistency = check_consistency(pseudo, {n: claims_file.claim(n) for n in quote.paper_formula.names})
     assert consistency is not None
     expected = f"{quote.paper_formula.text} = {fmt_value(consistency.recomputed, quote.unit or '')}"
+    if not consistency.decidable:  # a divisor that may round to zero: not checkable, neither agrees nor disagrees
+        return ERROR, expected, consistency.reason
     if consistency.consistent:
         return (
             DERIVED,
