@@ -1,4 +1,5 @@
-"""The pytest plug-in's parts (``harness.plugin`` hands their hooks to pytest): options, items, session.
+"""The pytest plug-in's parts (``harness.plugin`` hands their hooks to pytest): options, outputs
+(output paths checked before measuring), items, selection (what a run selected; partial runs), session.
 
 May import every layer below it: ``core``, ``spec``, ``verdict``, ``ml``, ``measure`` and ``report``.
 """
