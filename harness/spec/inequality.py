@@ -2,7 +2,7 @@
 
 An ordering claim ("L_ce matters more than L_cos", "always on par or improving over ELMo") is a list of
 inequalities such as ``"abs(ablation.no_l_ce) > abs(ablation.no_l_cos)"`` or
-``"glue.distilbert.cola >= glue.elmo.cola"``. Each side is parsed by ``harness.spec.formula``; nothing is
+``"glue.student.cola >= glue.baseline.cola"``. Each side is parsed by ``harness.spec.formula``; nothing is
 ``eval``-ed. The verdict over measured intervals is in ``harness.verdict.ordering``.
 """
 
