@@ -40,8 +40,12 @@ def comparability(claim: Claim, measurement: Measurement, context: Context) -> C
     return Comparability(differing, tuple(reasons), tuple(dict.fromkeys(_statistics(claim, measurement, context))))
 
 
-def _components(claim: Claim, context: Context) -> dict[str, tuple[Claim, Measurement]]:
-    out = {}
+def _components(claim: Claim, measurement: Measurement, context: Context) -> dict[str, tuple[Claim, Measurement]]:
+    """A formula measurement's components (none when the formula claim was measured directly, e.g. a
+    replication report's own ratio)."""
+    out: dict[str, tuple[Claim, Measurement]] = {}
+    if "component_conditions" not in measurement.details:
+        return out
     for name in claim.formula.names if claim.formula else ():
         component = context.file.claim(name)
         out[name] = (component, context.measure(component))
@@ -61,7 +65,7 @@ def _differences(
     only compared on the formula's own keys: on the others the formula is portable (a time ratio across CPUs)."""
     synonyms = context.file.synonyms
     varying = set(measurement.details.get("varying_conditions", ())) if claim.formula is not None else set()
-    parts = _components(claim, context) if varying & set(keys) else {}
+    parts = _components(claim, measurement, context) if varying & set(keys) else {}
     for key in keys:
         claimed = claim.conditions[key]
         if key in varying:
@@ -86,7 +90,7 @@ def _differences(
 def _statistics(claim: Claim, measurement: Measurement, context: Context, prefix: str = "") -> list[str]:
     """Statistic mismatches of the claim and, through formulas, of every component against its own claim."""
     out = []
-    for name, (component, m) in _components(claim, context).items():
+    for name, (component, m) in _components(claim, measurement, context).items():
         out.extend(_statistics(component, m, context, f"{prefix}component {name}: "))
     if "statistic" not in measurement.details.get("varying_conditions", ()):
         mismatch = statistic_mismatch(claim, measurement.conditions)
