@@ -67,7 +67,8 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
     if any(harness.values()):
         shown = ", ".join(f"{n} {v}" for v, n in harness.items() if n)
         out.append(
-            f"harness-derived claims (the harness's own arithmetic, not the paper's; not in the tally above): {shown}"
+            "harness-derived claims (numbers the paper does not print: the harness's own arithmetic or an "
+            f"outside fact; not in the tally above): {shown}"
         )
     return out
 
