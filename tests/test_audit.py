@@ -121,7 +121,8 @@ def test_its_quotes_of_the_paper_and_its_own_results_against_the_claims(seed: au
         "paper.speed.hardware",
     }
     verdicts = {r.number: r.result.verdict for r in seed.rows}
-    assert verdicts["params.bert_base"] == verdicts["params.reduction"] == "REPRODUCED"
+    # 109.48M does not round to the printed 110 under the precision rule the 66M row uses (issue 11, Why 7)
+    assert verdicts["params.bert_base"] == "NOT_REPRODUCED" and verdicts["params.reduction"] == "REPRODUCED"
     assert verdicts["sst2.distilbert"] == "REPRODUCED" and verdicts["imdb.bert_base"] == "NOT_REPRODUCED"
     derived = [r.result for r in seed.rows if r.number is None]
     assert [r.id for r in derived] == ["imdb.gap"] and "derived by the audit" in derived[0].reason

@@ -102,12 +102,13 @@ def test_paper_contradictions_come_out_inconsistent_and_nothing_else() -> None:
     assert set(inconsistent) == {
         "glue.bert_base.macro",
         "glue.distilbert.stsb_gain_over_elmo",
-        "squad.distilbert.em_gap",
         "squad.distilbert_d.f1_text",
         "squad.distilbert_d.em_text",
     }
     assert inconsistent["glue.bert_base.macro"] == pytest.approx(79.7222, abs=1e-4)
-    assert inconsistent["squad.distilbert.em_gap"] == pytest.approx(3.5)
+    # "within 3.9 points" is a bound: the table's 3.5 satisfies it (one-sided consistency is a bound check)
+    em_gap = check_consistency(by_id["squad.distilbert.em_gap"], by_id)
+    assert em_gap is not None and em_gap.consistent and em_gap.recomputed == pytest.approx(3.5)
     assert inconsistent["glue.distilbert.stsb_gain_over_elmo"] == pytest.approx(16.5)
     retention = check_consistency(by_id["glue.retention"], by_id)
     assert retention is not None and retention.consistent and retention.recomputed == pytest.approx(96.855, abs=1e-3)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from harness import metrics
+from harness.ml import metrics
 from harness.core.resample import (
     MIN_INPUTS,
     bca_ratio_interval,

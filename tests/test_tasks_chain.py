@@ -170,7 +170,7 @@ def test_the_tiny_chain_runs_end_to_end_and_a_second_run_trains_nothing(pytester
     assert retention["measured"] == pytest.approx(100 * distil["measured"] / bert["measured"])
     assert retention["interval"][1] > retention["interval"][0]
     assert retention["evidence"]["smoke"]
-    # a GLUE macro average over tasks is comparable on dataset "glue" (each task records "glue/<task> (glue)")
+    # a GLUE macro average over tasks is comparable: its components differ on dataset and each pins it in its own claim
     macro = by_id["glue.tiny_distilbert.macro"]
     assert macro["measured"] == pytest.approx((distil["measured"] + by_id["glue.tiny_distilbert.stsb"]["measured"]) / 2)
     trained = _trainings(cache)

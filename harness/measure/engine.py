@@ -1,25 +1,42 @@
-"""Evaluating one claim: consistency of the source, measurement, comparability, then the verdict."""
+"""Evaluating one claim: consistency of the source, measurement, comparability, then the verdict.
+
+Order: a source that contradicts itself is INCONSISTENT whatever is measured (the band decision against the
+stated value is still recorded and shown); a measurement that cannot run is NOT_RUN; different conditions are
+NOT_COMPARABLE; else the band. A ``statistic`` that differs from the claim's ("one published checkpoint" for
+a "median of 5 seeds") caps REPRODUCED and NOT_REPRODUCED at INCONCLUSIVE: the measured interval holds no
+seed-variance component, so it cannot decide either way. The hook: a measurement whose ``details`` carry a
+``seed_component`` (the uncertainty budget of the statistics work) is not capped. Ordering claims
+(``inequalities``) are judged in ``harness.measure.ordering``.
+"""
 
 from __future__ import annotations
 
-from harness.core.errors import NotRunError
+from typing import Any
+
+from harness.core.errors import MeasurementError, NotRunError
+from harness.measure.comparability import Comparability, comparability
+from harness.measure.labels import SMOKE_TAG, SYNTHETIC_TAG, provenance_of, tolerance_of
 from harness.measure.measurement import Context, Measurement
-from harness.spec import Claim, Scalar
+from harness.measure.ordering import evaluate_ordering
+from harness.spec import Claim
 from harness.verdict import (
     ClaimResult,
+    Decision,
+    InvalidInterval,
     Verdict,
     check_consistency,
     claim_band,
     decide,
     deviation,
-    differing_conditions,
     unjudgeable,
 )
+from harness.verdict.readings import alternative_decisions, point_comparison
 
 
 def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> ClaimResult:
-    """The claim's result. Order: a source that contradicts itself is INCONSISTENT whatever is measured;
-    a measurement that cannot run is NOT_RUN; different conditions are NOT_COMPARABLE; else the band."""
+    """The claim's result (see the module docstring for the order of the decisions)."""
+    if claim.inequalities:
+        return evaluate_ordering(claim, context, nodeid, reproduce)
     components = {n: context.file.claim(n) for n in (claim.formula.names if claim.formula else ())}
     consistency = check_consistency(claim, components)
     measurement: Measurement | None = None
@@ -30,31 +47,56 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         not_run = exc
     b = claim_band(claim)
     remedy = None
-    differing: dict[str, tuple[Scalar, Scalar | None]] = {}
-    if measurement is not None:
-        differing = differing_conditions(claim, measurement.conditions)
+    compared: Comparability | None = None
+    decision: Decision | None = None
+    extra: dict[str, Any] = {}
     problem = None if measurement is None else _problem(measurement)
+    if measurement is not None:
+        compared = comparability(claim, measurement, context)
+    if measurement is not None and problem is None:
+        try:
+            decision = decide(b, measurement.value, measurement.interval)
+            extra["alternatives"] = alternative_decisions(claim, measurement.value, measurement.interval)
+        except InvalidInterval as exc:
+            raise MeasurementError(f"{claim.id}: {exc}") from None
+        extra["point_comparison"] = point_comparison(
+            claim, b, consistency, components, measurement.value, measurement.interval
+        )
     verdict: Verdict | str
     if consistency is not None and not consistency.decidable:
         verdict, reason = "ERROR", f"not judged: {consistency.reason}"
     elif consistency is not None and not consistency.consistent:
         verdict, reason = Verdict.INCONSISTENT, f"the source contradicts itself: {consistency.reason}"
+        if decision is not None:
+            reason += f"; against the stated value the measurement is {decision.verdict.value} ({decision.reason})"
     elif not_run is not None:
         verdict, reason, remedy = Verdict.NOT_RUN, not_run.reason, not_run.remedy
     elif problem is not None:
         verdict, reason = "ERROR", f"not judged: {problem}"
-    elif measurement is not None and differing:
-        diffs = "; ".join(f"{k}: claimed {c!r}, measured {m!r}" for k, (c, m) in differing.items())
-        verdict, reason = Verdict.NOT_COMPARABLE, f"measured under other conditions ({diffs})"
+    elif compared is not None and not compared.comparable:
+        verdict, reason = Verdict.NOT_COMPARABLE, f"measured under other conditions ({'; '.join(compared.reasons)})"
     else:
-        assert measurement is not None
-        decision = decide(b, measurement.value, measurement.interval)
+        assert measurement is not None and decision is not None and compared is not None
         verdict, reason = decision.verdict, decision.reason
+        if compared.statistics and verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
+            if "seed_component" not in measurement.details:
+                reason = (
+                    f"{verdict.value} on the dev-set interval alone, capped at INCONCLUSIVE: "
+                    f"{'; '.join(compared.statistics)}, and no seed-variance component is declared, so the "
+                    f"interval leaves out the spread over fine-tuning seeds ({reason})"
+                )
+                verdict = Verdict.INCONCLUSIVE
+    for alt in extra.get("alternatives", ()):
+        reason += f"; against the alternative {alt['value']:g} ({alt['source']}): {alt['verdict']}"
+    if extra.get("point_comparison"):
+        reason += f"; {extra['point_comparison']['text']}"
+    if measurement is not None and measurement.synthetic:
+        reason += SYNTHETIC_TAG
+    if measurement is not None and measurement.smoke:
+        reason += SMOKE_TAG
     dev = dev_w = None
     if measurement is not None and problem is None and verdict != "ERROR":
         dev, dev_w = deviation(claim.value, measurement.value, b)
-    if measurement is not None and measurement.smoke:
-        reason += " [SMOKE: tiny stand-in model; evidence about the machinery, not about the paper]"
     return ClaimResult(
         id=claim.id,
         nodeid=nodeid,
@@ -63,32 +105,15 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         unit=claim.unit,
         claimed=claim.value,
         band=(b.lo, b.hi),
-        tolerance={
-            "kind": claim.tolerance.kind,
-            "value": claim.tolerance.value,
-            "rationale": claim.tolerance.rationale,
-        },
+        tolerance=tolerance_of(claim),
         measured=None if measurement is None else measurement.value,
         interval=None if measurement is None else measurement.interval,
         deviation=dev,
         deviation_widths=dev_w,
         conditions_claimed=dict(claim.conditions),
         conditions_measured={} if measurement is None else dict(measurement.conditions),
-        conditions_differing=tuple(differing),
-        provenance={
-            "source": claim.source.reference,
-            "title": claim.source.title,
-            "version": claim.version,
-            "location": claim.location,
-            "quote": claim.quote,
-            "formula": claim.formula.text if claim.formula else None,
-            "value_is_derived": claim.value_is_derived,
-            "precision": claim.precision,
-            "metric": None
-            if claim.metric is None
-            else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
-            "note": claim.note,
-        },
+        conditions_differing=() if compared is None else tuple(compared.differing),
+        provenance=provenance_of(claim),
         evidence={} if measurement is None else dict(measurement.evidence),
         consistency=None
         if consistency is None
@@ -98,11 +123,19 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             "interval": consistency.interval,
             "reason": consistency.reason,
         },
-        details={} if measurement is None else dict(measurement.details),
+        details=({} if measurement is None else dict(measurement.details))
+        | ({"statistic_mismatch": list(compared.statistics)} if compared and compared.statistics else {}),
         remedy=remedy,
         smoke=bool(measurement is not None and measurement.smoke),
         reproduce=reproduce,
         claims_file=claim.path,
+        synthetic=bool(measurement is not None and measurement.synthetic),
+        derived_by=claim.derived_by,
+        band_decision=None
+        if decision is None
+        else {"verdict": decision.verdict.value, "reason": decision.reason, "band": (b.lo, b.hi)},
+        alternatives=tuple(extra.get("alternatives", ())),
+        point_comparison=extra.get("point_comparison"),
     )
 
 

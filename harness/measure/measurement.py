@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from harness.core.errors import NotRunError
+from harness.core.errors import MeasurementError, NotRunError
 from harness.spec import Claim, ClaimsFile, Scalar
 from harness.spec.units import convert, from_base, to_base
 
@@ -38,6 +38,19 @@ class Measurement:
     evidence: Mapping[str, Any] = attrs.field(factory=dict)
     details: Mapping[str, Any] = attrs.field(factory=dict)
 
+    def __attrs_post_init__(self) -> None:
+        """``lo <= value <= hi``: an inverted interval, or a point outside its own interval, is no measurement."""
+        from harness.core.errors import MeasurementError
+        from harness.verdict.bands import InvalidInterval, check_interval
+
+        try:
+            check_interval(self.value, self.interval)
+        except InvalidInterval as exc:
+            raise MeasurementError(
+                f"{exc}: a measurement's interval must contain its value (lo <= value <= hi); "
+                "the measurement kind that produced it is wrong"
+            ) from None
+
     def in_unit(self, unit: str) -> Measurement:
         """The same measurement expressed in another unit of the same dimension."""
         if unit == self.unit:
@@ -55,6 +68,11 @@ class Measurement:
     def smoke(self) -> bool:
         """True when the evidence is a tiny stand-in model: proof of the machinery, not of the paper."""
         return bool(self.evidence.get("smoke", False))
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the inputs were synthetic (e.g. token lengths drawn from a declared distribution)."""
+        return bool(self.evidence.get("synthetic", False)) or self.conditions.get("workload") == "synthetic"
 
 
 @attrs.frozen
@@ -143,26 +161,17 @@ class Context:
                 formula_error = f"{claim.formula.text} gives {value}" + (
                     f": a division by {', '.join(zeros)}, measured as 0" if zeros else ""
                 )
-            interval = None
-            replicates = None
-            if any(m.replicates is not None for m in parts.values()):
-                reps = {
-                    n: to_base(m.replicates, m.unit) if m.replicates is not None else base[n] for n, m in parts.items()
-                }
-                replicates = np.asarray(claim.formula.evaluate(reps), dtype=float)
-                replicates = from_base(replicates, claim.unit)
-                from harness.core.stats import percentile_interval
-
-                interval = percentile_interval(replicates)
-        conditions: dict[str, Scalar] = {}
-        for m in parts.values():
-            for key, val in m.conditions.items():
-                if key in conditions and conditions[key] != val:
-                    conditions[key] = f"{conditions[key]} | {val}"
-                else:
-                    conditions[key] = val
+            interval, replicates, method = _propagate(claim, parts, base)
+        value = from_base(value, claim.unit)
+        if interval is not None and math.isfinite(value) and not interval[0] <= value <= interval[1]:
+            raise MeasurementError(
+                f"{claim.id}: {claim.formula.text} over the measured components gives {value:.6g}, outside the "
+                f"interval [{interval[0]:.6g}, {interval[1]:.6g}] its components' uncertainty gives ({method}); "
+                "the formula is too non-linear for this propagation: measure the claim directly"
+            )
+        conditions, varying = _common_conditions(parts)
         return Measurement(
-            value=from_base(value, claim.unit),
+            value=value,
             unit=claim.unit,
             interval=interval,
             replicates=replicates,
@@ -170,13 +179,71 @@ class Context:
             evidence={
                 "path": "formula over measured components",
                 "smoke": any(m.smoke for m in parts.values()),
+                "synthetic": any(m.synthetic for m in parts.values()),
                 "components": {n: dict(m.evidence) for n, m in parts.items()},
             },
             details={
                 "components": {n: m.value for n, m in parts.items()},
                 **({"formula_error": formula_error} if formula_error else {}),
+                "component_conditions": {n: dict(m.conditions) for n, m in parts.items()},
+                "varying_conditions": varying,
+                "interval_method": method,
             },
         )
+
+
+def _propagate(
+    claim: Claim, parts: Mapping[str, Measurement], base: Mapping[str, float]
+) -> tuple[tuple[float, float] | None, np.ndarray | None, str]:
+    """The formula's interval from its components' uncertainty: replicate by replicate when every component
+    with an interval has replicates (paired bootstrap), else interval arithmetic over the components'
+    intervals (a conservative bound, wider than a 95% interval); never silently without it."""
+    import numpy as np
+
+    from harness.core.stats import percentile_interval
+    from harness.spec.formula import Interval
+
+    assert claim.formula is not None
+    uncertain = [n for n, m in parts.items() if m.interval is not None or m.replicates is not None]
+    if not uncertain:
+        return None, None, "none: no component has an interval"
+    if all(parts[n].replicates is not None for n in uncertain):
+        reps = {n: to_base(m.replicates, m.unit) if m.replicates is not None else base[n] for n, m in parts.items()}
+        replicates = from_base(np.asarray(claim.formula.evaluate(reps), dtype=float), claim.unit)
+        return percentile_interval(replicates), replicates, "bootstrap replicates through the formula (paired)"
+    spans = {
+        n: Interval(to_base(m.interval[0], m.unit), to_base(m.interval[1], m.unit)) if m.interval else base[n]
+        for n, m in parts.items()
+    }
+    reach = claim.formula.evaluate(spans)
+    if not isinstance(reach, Interval):
+        reach = Interval(float(reach), float(reach))
+    without = [n for n in uncertain if parts[n].replicates is None]
+    method = (
+        "interval arithmetic over the components' intervals (conservative: wider than a 95% interval), "
+        f"because {', '.join(without)} carry an interval without replicates"
+    )
+    return (from_base(reach.lo, claim.unit), from_base(reach.hi, claim.unit)), None, method
+
+
+def _common_conditions(parts: Mapping[str, Measurement]) -> tuple[dict[str, Scalar], list[str]]:
+    """The conditions every component shares, and the keys on which they differ (never merged into one
+    string: "cpu | cuda" would read as "cpu"); each component's own are in ``details``."""
+    keys = dict.fromkeys(k for m in parts.values() for k in m.conditions)
+    common: dict[str, Scalar] = {}
+    varying: list[str] = []
+    for key in keys:
+        values = [m.conditions.get(key) for m in parts.values()]
+        if all(v is not None and v == values[0] for v in values):
+            common[key] = values[0]  # type: ignore[assignment]
+        else:
+            varying.append(key)
+    for m in parts.values():  # a component that is itself a formula passes its own variation up
+        for key in m.details.get("varying_conditions", ()):
+            if key not in varying:
+                varying.append(key)
+                common.pop(key, None)
+    return common, varying
 
 
 def env_path(name: str) -> Path | None:

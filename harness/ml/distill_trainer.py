@@ -238,7 +238,7 @@ def distill_pretrain(
     gradient accumulation to ~4K sequences per step.
 
     The reduced-scale ablation on one GPU (NOT run here: no GPU was available to this work): the teacher is
-    ``BertForMaskedLM`` of ``bert-base-uncased``; each row's student is ``student_from_teacher(teacher,
+    a ``BertForMaskedLM`` teacher; each row's student is ``student_from_teacher(teacher,
     DistilBertConfig(), init="teacher")`` (``init="random"`` for that row) trained with
     ``DistillationWeights.pretraining()`` or one ``.without(...)`` of it; a budget of 100M tokens is e.g.
     ``steps=6100, batch_size=128`` on 128-token lines. ``pretraining_flop_estimate`` puts one row at 6.3e16 FLOPs,

@@ -7,7 +7,7 @@ each file with its SHA-256 and size, and when it was fetched. Its format (JSON, 
       "lock_version": 1,
       "artifacts": [
         {
-          "repo_id": "distilbert/distilbert-base-uncased",
+          "repo_id": "some-org/some-model",
           "kind": "model",
           "revision": "<40 hex digits: the commit the files came from>",
           "fetched_at": "2026-12-01T11:20:00Z",

@@ -1,7 +1,7 @@
 """Initialising a distillation student from a teacher's layers (or randomly, for the ablation row).
 
 The authors' ``examples/research_projects/distillation/scripts/extract_distilbert.py`` (huggingface/transformers)
-builds DistilBERT's initial weights from ``bert-base-uncased``: the word and position embeddings and the
+builds DistilBERT's initial weights from a 12-layer BERT teacher: the word and position embeddings and the
 embedding LayerNorm are copied (DistilBERT has no token-type embeddings), student layer ``i`` takes teacher
 layer ``[0, 2, 4, 7, 9, 11][i]`` (query/key/value/output, both LayerNorms and the feed-forward of that layer),
 and the MLM head's projection and bias are copied (its transform too with ``--vocab_transform``). The paper calls

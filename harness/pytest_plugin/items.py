@@ -33,13 +33,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _markers(claim: Claim, claims_file: ClaimsFile) -> set[str]:
-    """The claim's markers: its kind's, and those of the claims its formula uses (transitively)."""
+    """The claim's markers: its kind's, and those of the claims its formula or inequalities use (transitively)."""
     from harness.measure.registry import KINDS
 
     if claim.measure is not None:
         return set(KINDS[claim.measure.kind].markers)
     out: set[str] = set()
-    for name in claim.formula.names if claim.formula else ():
+    for name in claim.references:
         out |= _markers(claims_file.claim(name), claims_file)
     return out
 

@@ -78,6 +78,7 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
     """The HTML report of a results file's data (as returned by ``harness.report.results.read_results``)."""
     results = [ClaimResult.from_dict(r) for r in data["results"]]
     counts = {k: n for k, n in summary(results).items()}
+    harness_counts = {k: n for k, n in summary(results, derived_by="harness").items() if n}
     deviations = sorted((r for r in results if r.verdict != "REPRODUCED"), key=severity_key)
     run = data.get("run") or {}
     partial = describe_partial(run)
@@ -96,6 +97,8 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
             environment_line=_environment(data.get("environment")),
             claims_files=data.get("claims_files") or {},
             counts=counts,
+            harness_counts=harness_counts,
+            harness_total=sum(harness_counts.values()),
             total=len(results),
             deviations=deviations,
             charts=charts([(r.id, r) for r in results]),

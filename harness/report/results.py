@@ -28,6 +28,7 @@ def write_results(
         "environment": jsonable(environment),
         "claims_files": jsonable(claims_files),
         "summary": summary(results),
+        "summary_harness_derived": summary(results, derived_by="harness"),
         "results": [r.to_dict() for r in sorted(results, key=lambda r: r.nodeid)],
     }
     atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")

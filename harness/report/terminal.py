@@ -28,7 +28,7 @@ def outcome_text(result: ClaimResult) -> str:
     """The message a claim's test outcome carries: verdict, numbers, reason, remedy, provenance, rerun."""
     p = result.provenance
     lines = [
-        f"{result.verdict}: {result.id}",
+        f"{result.verdict}: {result.id}{verdict_tags(result)}",
         f"  claimed  {fmt_value(result.claimed, result.unit)} (tolerance {result.tolerance.get('kind')}"
         f" {result.tolerance.get('value', '')}: {result.tolerance.get('rationale', '')})",
         f"  measured {fmt_value(result.measured, result.unit)}{fmt_interval(result.interval)}",
@@ -48,7 +48,9 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
     out: list[str] = []
     for r in ordered:
         measured = fmt_value(r.measured, r.unit) + fmt_interval(r.interval)
-        out.append(f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}, measured {measured}")
+        out.append(
+            f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}, measured {measured}{verdict_tags(r)}"
+        )
         if verbose:
             p = r.provenance
             if p:
@@ -61,4 +63,25 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
             out.append(f"{'':<16}rerun: {r.reproduce}")
     counts = summary(ordered)
     out.append(", ".join(f"{n} {v}" for v, n in counts.items() if n))
+    harness = summary(ordered, derived_by="harness")
+    if any(harness.values()):
+        shown = ", ".join(f"{n} {v}" for v, n in harness.items() if n)
+        out.append(
+            "harness-derived claims (numbers the paper does not print: the harness's own arithmetic or an "
+            f"outside fact; not in the tally above): {shown}"
+        )
     return out
+
+
+def verdict_tags(result: ClaimResult) -> str:
+    """The tags a verdict line carries: what kind of evidence it rests on, and whose claim it is."""
+    tags = [
+        tag
+        for tag, on in (
+            ("[SMOKE]", result.smoke),
+            ("[SYNTHETIC]", result.synthetic),
+            ("[HARNESS-DERIVED]", result.derived_by == "harness"),
+        )
+        if on
+    ]
+    return (" " + " ".join(tags)) if tags else ""

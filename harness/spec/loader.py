@@ -19,8 +19,10 @@ from harness.core.errors import ClaimError, did_you_mean
 from harness.spec.derived import check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
+from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.records import (
     CLAIM_FIELDS,
+    DERIVED_BY,
     ID_PATTERN,
     METRIC_FIELDS,
     METRICS,
@@ -29,8 +31,6 @@ from harness.spec.records import (
     REFERENCE_KEYS,
     SCHEMA_VERSION,
     SOURCE_FIELDS,
-    TOLERANCE_FIELDS,
-    TOLERANCE_KINDS,
     TOP_LEVEL,
     Claim,
     ClaimsFile,
@@ -40,8 +40,8 @@ from harness.spec.records import (
     ModelSpec,
     Scalar,
     Source,
-    Tolerance,
 )
+from harness.spec.tolerances import parse_tolerance
 from harness.spec.units import UNITS
 
 
@@ -102,44 +102,6 @@ def _parse_named_tables(path: str, data: Mapping[str, Any], field: str) -> dict[
             raise ClaimError(path, None, f"{field}.{name}", "a table", describe(table), f"write [{field}.{name}]")
         out[name] = table
     return out
-
-
-#: an absolute width more than this many times the claimed magnitude (or 1) accepts any plausible value
-MAX_WIDTH_FACTOR = 1e3
-
-
-def _parse_tolerance(f: Fields, value: float | None = None) -> Tolerance:
-    t = Fields(f.path, f.claim_id, f.table_of("tolerance", required=True), "tolerance.")
-    t.check_keys(TOLERANCE_FIELDS)
-    kind = t.choice("kind", TOLERANCE_KINDS)
-    if kind == "precision":
-        if "value" in t.table:
-            raise t.error("value", "no value (the band is ± precision/2)", describe(t.table["value"]), "remove it")
-        width = 0.0
-    elif kind in ("lower_bound", "upper_bound"):
-        width = t.number("value", required=False) or 0.0
-    else:
-        width = t.number("value")  # type: ignore[assignment]
-    if width < 0:
-        raise t.error("value", "a width >= 0", describe(t.table["value"]), "use a non-negative width")
-    if kind == "relative" and width >= 1:
-        raise t.error("value", "a fraction below 1 (0.05 = 5%)", describe(t.table["value"]), "write 5% as 0.05")
-    if kind == "relative" and value == 0:
-        raise t.error(
-            "kind",
-            "a tolerance that gives a band of some width",
-            "a relative tolerance around a claimed value of 0 (the band is [0, 0])",
-            'use kind = "absolute" with a width in the claim\'s unit, or kind = "precision"',
-        )
-    limit = MAX_WIDTH_FACTOR * max(1.0, abs(value) if value is not None and math.isfinite(value) else 1.0)
-    if kind in ("absolute", "lower_bound", "upper_bound") and width > limit:
-        raise t.error(
-            "value",
-            f"a width at most {limit:g} ({MAX_WIDTH_FACTOR:g} x the claimed value's magnitude, or 1)",
-            f"{width:g}, a band that accepts any plausible measurement",
-            "give the width the claim can really be checked to, in the claim's unit",
-        )
-    return Tolerance(kind=kind, value=width, rationale=t.string("rationale"))
 
 
 def _parse_conditions(f: Fields) -> dict[str, Scalar]:
@@ -219,13 +181,21 @@ def _parse_claim(
             raise f.error(
                 "formula", "a formula over at least one claim id", repr(formula.text), "name the claims it derives from"
             )
-    value = f.number("value", required=formula is None)
+    inequalities = parse_inequalities(f, cid)
+    if inequalities and (formula is not None or "measure" in raw or "value" in raw):
+        raise f.error(
+            "inequalities",
+            "an ordering claim without value, formula or [claims.measure] (its sides name the claims it orders)",
+            "inequalities together with " + ", ".join(k for k in ("value", "formula", "measure") if k in raw),
+            "split it into an ordering claim and the claims it orders",
+        )
+    value = f.number("value", required=formula is None and not inequalities)
     precision = f.number("precision", required=value is not None, positive=True)
-    if "measure" not in raw and formula is None:
+    if "measure" not in raw and formula is None and not inequalities:
         raise f.error(
             "measure",
-            "a [claims.measure] table or a formula",
-            "neither",
+            "a [claims.measure] table, a formula or inequalities",
+            "none of them",
             "say how to measure it (kind = ...) or derive it from other claims with formula = ...",
         )
     conditions = _parse_conditions(f)
@@ -239,7 +209,18 @@ def _parse_claim(
                 f"add `{key} = ...` to [claims.conditions] or remove it from comparable_on."
                 + did_you_mean(key, conditions),
             )
-    tolerance = _parse_tolerance(f, value)
+    tolerance = parse_tolerance(f, value)
+    if (tolerance.kind == "order") != bool(inequalities):
+        raise f.error(
+            "tolerance.kind",
+            "'order' exactly for a claim with inequalities (its value is the margin a '>=' / '<=' allows)",
+            repr(tolerance.kind),
+            'use kind = "order" with inequalities, another kind otherwise',
+        )
+    stated = f.strings("stated")
+    for name in stated:
+        if not any(name in i.names for i in inequalities):
+            raise f.error("stated", "ids used in this claim's inequalities", repr(name), "remove it or correct it")
     if tolerance.kind == "precision" and precision is None:  # the band would have zero width
         raise f.error(
             "precision",
@@ -274,6 +255,11 @@ def _parse_claim(
         metric=metric,
         measure=_parse_measure(f, tables),
         note=f.string("note", required=False),
+        paper_value=f.number("paper_value", required=False),
+        alternatives=parse_alternatives(f),
+        derived_by=f.choice("derived_by", DERIVED_BY) if "derived_by" in raw else "paper",
+        inequalities=inequalities,
+        stated=stated,
     )
 
 
@@ -325,6 +311,7 @@ def load(path: str | Path) -> ClaimsFile:
         raw_models = top.table_of("models")
         workloads = _parse_named_tables(shown, data, "workloads")
         recipes = _parse_named_tables(shown, data, "recipes")
+        synonyms = parse_synonyms(shown, data)
         raw_claims = data.get("claims")
         if not isinstance(raw_claims, list) or not raw_claims:
             raise top.error(
@@ -382,6 +369,8 @@ def load(path: str | Path) -> ClaimsFile:
     valid = {cid: c for cid, c in claims.items() if cid not in errors}
     derive_values(shown, valid, errors)
     valid = {cid: c for cid, c in valid.items() if cid not in errors}
+    check_orderings(shown, valid, errors)
+    valid = {cid: c for cid, c in valid.items() if cid not in errors}
     invalid.extend(InvalidRecord(name, err) for name, err in errors.items())
     return ClaimsFile(
         path=shown,
@@ -391,4 +380,5 @@ def load(path: str | Path) -> ClaimsFile:
         recipes=recipes,
         claims=tuple(valid.values()),
         invalid=tuple(invalid),
+        synonyms=synonyms,
     )

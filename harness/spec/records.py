@@ -14,11 +14,16 @@ import attrs
 
 from harness.core.errors import ClaimError
 from harness.spec.formula import Formula
+from harness.spec.inequality import Inequality
 
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-TOLERANCE_KINDS = ("absolute", "relative", "precision", "lower_bound", "upper_bound")
+TOLERANCE_KINDS = ("absolute", "relative", "precision", "lower_bound", "upper_bound", "sign", "order")
+#: the sign a band may be cut at (``tolerance.sign``): the value must be strictly below / above zero
+SIGNS = ("negative", "positive")
+#: who derived a claim's value: the source itself, or the harness (arithmetic the source never printed)
+DERIVED_BY = ("paper", "harness")
 METRICS = (
     "accuracy",
     "f1",
@@ -30,7 +35,7 @@ METRICS = (
     "exact_match",
     "squad_f1",
 )
-TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "claims")
+TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "synonyms", "claims")
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
 MODEL_FIELDS = ("hub_id", "auto_class", "builder", "config_source", "config", "finetuned", "note")
 CLAIM_FIELDS = (
@@ -48,9 +53,15 @@ CLAIM_FIELDS = (
     "conditions",
     "tolerance",
     "measure",
+    "paper_value",
+    "alternatives",
+    "derived_by",
+    "inequalities",
+    "stated",
 )
 METRIC_FIELDS = ("name", "split", "assumption")
-TOLERANCE_FIELDS = ("kind", "value", "rationale")
+TOLERANCE_FIELDS = ("kind", "value", "rationale", "sign")
+ALTERNATIVE_FIELDS = ("value", "source")
 #: measure keys whose value names a file-level table entry
 REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
 #: the longest chain of formulas over formulas (deriving and measuring a claim recurse along it)
@@ -92,6 +103,8 @@ class Tolerance:
     kind: str
     value: float
     rationale: str
+    #: "negative" / "positive": the band is cut at zero (strictly), so the opposite sign never reproduces
+    sign: str | None = None
 
 
 @attrs.frozen
@@ -109,6 +122,14 @@ class MeasureSpec:
 
     kind: str
     params: Mapping[str, Any]
+
+
+@attrs.frozen
+class Alternative:
+    """Another value the source may have meant (a likely typo, a second printing), with where it comes from."""
+
+    value: float
+    source: str
 
 
 @attrs.frozen
@@ -132,6 +153,23 @@ class Claim:
     metric: Metric | None = None
     measure: MeasureSpec | None = None
     note: str = ""
+    #: the source's own point value behind a one-sided reading (shown next to the verdict, never deciding it)
+    paper_value: float | None = None
+    alternatives: tuple[Alternative, ...] = ()
+    #: "harness" when the claimed value is the harness's own arithmetic on stated numbers (kept out of the tally)
+    derived_by: str = "paper"
+    #: an ordering claim: inequalities between claims, each side a formula (``harness.spec.inequality``)
+    inequalities: tuple[Inequality, ...] = ()
+    #: claims an ordering uses at the source's stated value (± precision/2) rather than measured
+    stated: tuple[str, ...] = ()
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The claim ids this claim is computed from: its formula's, or its inequalities' (first use order)."""
+        names = list(self.formula.names if self.formula else ())
+        for inequality in self.inequalities:
+            names.extend(inequality.names)
+        return tuple(dict.fromkeys(names))
 
     @property
     def provenance(self) -> str:
@@ -158,6 +196,8 @@ class ClaimsFile:
     recipes: Mapping[str, Mapping[str, Any]]
     claims: tuple[Claim, ...]
     invalid: tuple[InvalidRecord, ...]
+    #: ``[synonyms.<condition>]``: a claimed value -> the measured values accepted for it
+    synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:

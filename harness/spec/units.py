@@ -37,6 +37,7 @@ def register_unit(unit: Unit, origin: str = "") -> Unit:
 
 for _unit in (
     Unit("parameters", "count", 1.0),
+    Unit("count", "count", 1.0),
     Unit("million parameters", "count", 1e6),
     Unit("bytes", "bytes", 1.0),
     Unit("MB", "bytes", 1e6),

@@ -8,9 +8,23 @@ compared with the claim's. ``ClaimResult`` is the value object every output read
 May import: ``harness.core`` and ``harness.spec``.
 """
 
-from harness.verdict.bands import SEVERITY, Band, Decision, Verdict, band, claim_band, decide, deviation, unjudgeable
-from harness.verdict.conditions import condition_matches, differing_conditions
+from harness.verdict.bands import (
+    SEVERITY,
+    Band,
+    Decision,
+    InvalidInterval,
+    Verdict,
+    band,
+    check_interval,
+    claim_band,
+    decide,
+    deviation,
+    point_in,
+    unjudgeable,
+)
+from harness.verdict.conditions import condition_matches, differing_conditions, normalise, statistic_mismatch
 from harness.verdict.consistency import Consistency, check_consistency
+from harness.verdict.ordering import InequalityOutcome, Side, decide_order, judge_inequality
 from harness.verdict.result import ClaimResult, summary
 
 __all__ = [
@@ -19,14 +33,23 @@ __all__ = [
     "ClaimResult",
     "Consistency",
     "Decision",
+    "InequalityOutcome",
+    "InvalidInterval",
+    "Side",
     "Verdict",
     "band",
     "check_consistency",
+    "check_interval",
     "claim_band",
     "condition_matches",
     "decide",
+    "decide_order",
     "deviation",
     "differing_conditions",
+    "judge_inequality",
+    "normalise",
+    "point_in",
+    "statistic_mismatch",
     "summary",
     "unjudgeable",
 ]

@@ -28,7 +28,8 @@ class Consistency:
 
 def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consistency | None:
     """None when the claim has no formula or no stated value of its own; else whether the source agrees
-    with itself: the formula over the components (each ± precision/2) must meet the claim's ± precision/2."""
+    with itself: the formula over the components (each ± precision/2) must meet the claim's ± precision/2,
+    or, for a one-sided reading ("within 3.9 points", "at least 1.6x"), satisfy the bound."""
     if claim.formula is None or claim.value_is_derived:
         return None
     point = {n: to_base(components[n].value, components[n].unit) for n in claim.formula.names}
@@ -56,16 +57,25 @@ def check_consistency(claim: Claim, components: Mapping[str, Claim]) -> Consiste
             decidable=False,
         )
     stated = Interval.around(claim.value, claim.precision / 2.0)
-    ok = reach.intersects(stated)
+    kind = claim.tolerance.kind
+    if kind == "upper_bound":  # "within 3.9 points": a bound the source's own numbers must satisfy, not equal
+        ok = reach.lo <= stated.hi
+    elif kind == "lower_bound":
+        ok = reach.hi >= stated.lo
+    else:
+        ok = reach.intersects(stated)
     text = (
         f"{claim.formula.text} over the source's own numbers gives {fmt_number(recomputed)} "
         f"(at most [{fmt_number(reach.lo)}, {fmt_number(reach.hi)}] with each rounded) "
         f"but the source states {fmt_number(claim.value)}"
     )
+    bound = {"upper_bound": "at most ", "lower_bound": "at least "}.get(kind, "")
+    if not ok and bound:
+        text = f"{text}, which is not {bound}{fmt_number(claim.value)}"
     reason = (
         text
         if not ok
         else f"{claim.formula.text} over the source's own numbers gives {fmt_number(recomputed)}, "
-        f"consistent with {fmt_number(claim.value)}"
+        f"consistent with {bound}{fmt_number(claim.value)}"
     )
     return Consistency(ok, recomputed, (reach.lo, reach.hi), reason)

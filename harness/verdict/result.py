@@ -42,6 +42,16 @@ class ClaimResult:
     smoke: bool = False
     reproduce: str = ""
     claims_file: str = ""
+    #: timed on synthetic inputs (token lengths drawn from a declared distribution), not the paper's data
+    synthetic: bool = False
+    #: "paper" or "harness" (a value the source never printed: kept out of the paper's tally)
+    derived_by: str = "paper"
+    #: the band decision against the stated value, recorded even when the verdict is INCONSISTENT
+    band_decision: Mapping[str, Any] | None = None
+    #: the band decision against each alternative value the source may have meant
+    alternatives: Sequence[Mapping[str, Any]] = ()
+    #: a one-sided claim's point comparison with the source's own number
+    point_comparison: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(attrs.asdict(self, recurse=True))
@@ -54,13 +64,16 @@ class ClaimResult:
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         values["conditions_differing"] = tuple(values.get("conditions_differing", ()))
+        values["alternatives"] = tuple(values.get("alternatives", ()))
         return cls(**values)
 
 
-def summary(results: Sequence[ClaimResult]) -> dict[str, int]:
-    """Counts per verdict, in severity order."""
+def summary(results: Sequence[ClaimResult], derived_by: str = "paper") -> dict[str, int]:
+    """Counts per verdict, in severity order, of the claims ``derived_by`` the paper (the default: the
+    paper's tally) or by the harness (its own arithmetic on stated numbers, counted apart)."""
     counts = {v.value: 0 for v in SEVERITY}
     counts["ERROR"] = 0
     for r in results:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        if r.derived_by == derived_by:
+            counts[r.verdict] = counts.get(r.verdict, 0) + 1
     return counts

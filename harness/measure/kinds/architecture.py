@@ -1,4 +1,8 @@
-"""Architecture claims: parameter counts and weight sizes, measured from the model's configuration.
+"""Architecture claims: parameter counts, weight sizes and configuration values, from the model's configuration.
+
+``config_value`` reads one key of the resolved configuration (``num_hidden_layers``); ``module_parameters``
+counts the parameters of the modules of one name (``pooler``, ``token_type_embeddings``): 0 when the
+architecture has none, which is how "the pooler is removed" is measured.
 
 Counting needs no weights: the model is built on the ``meta`` device. The serialized size does need
 bytes on disk, so it writes randomly initialised weights to a temporary directory and sums the files.
@@ -30,8 +34,10 @@ def _meta_model(claim: Claim, context: Context) -> tuple[Any, dict[str, Any]]:
     return model, evidence
 
 
-def _conditions(model: Any) -> dict[str, str]:
-    return {"model_class": type(model).__name__}
+def _conditions(model: Any) -> dict[str, str | bool]:
+    """The counted module, pinned: its class (which head) and whether it holds a pooler."""
+    pooler = any("pooler" in name.split(".") for name, _ in model.named_parameters())
+    return {"model_class": type(model).__name__, "pooler": pooler}
 
 
 def _dtype(claim: Claim) -> Any:
@@ -89,4 +95,42 @@ def serialized_bytes(claim: Claim, context: Context) -> Measurement:
     conditions = {**_conditions(model), "dtype": str(dtype).removeprefix("torch."), "format": "safetensors"}
     return Measurement(
         float(size), "bytes", conditions=conditions, evidence=evidence, details={"files": [f.name for f in files]}
+    )
+
+
+@register("config_value", required=("model", "key"))
+def config_value(claim: Claim, context: Context) -> Measurement:
+    """One numeric value of the model's resolved configuration (e.g. the number of layers)."""
+    from harness.core.errors import MeasurementError
+
+    assert claim.measure is not None
+    spec = context.file.models[claim.measure.params["model"]]
+    resolved = resolve_config(spec, context.options.models_dir)
+    key = str(claim.measure.params["key"])
+    value = resolved.config.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MeasurementError(
+            f"{claim.path}: claim {claim.id}: measure.key {key!r}: expected a number in the configuration of "
+            f"{spec.name} ({resolved.origin}), found {value!r}; fix: name a numeric key of that configuration"
+        )
+    evidence = {"path": f"configuration key {key!r}", "config": resolved.origin, "smoke": False}
+    return Measurement(
+        float(value), "count", conditions={"config_key": key}, evidence=evidence, details={"key": key, "value": value}
+    )
+
+
+@register("module_parameters", required=("model", "module"))
+def module_parameters(claim: Claim, context: Context) -> Measurement:
+    """Parameters held by modules named ``module`` (any depth): 0 when the architecture has no such module."""
+    assert claim.measure is not None
+    model, evidence = _meta_model(claim, context)
+    module = str(claim.measure.params["module"])
+    names = [(n, p.numel()) for n, p in model.named_parameters() if module in n.split(".")]
+    count = sum(n for _, n in names)
+    return Measurement(
+        float(count),
+        "parameters",
+        conditions={**_conditions(model), "module": module},
+        evidence=evidence,
+        details={"parameters": count, "matched": [n for n, _ in names]},
     )

@@ -101,9 +101,8 @@ def _score(run: Run, metric: str, task: Task) -> Measurement:
     if len(values) > 1:
         details["per_seed"] = {str(s): v for s, v in zip(run.seeds, values, strict=True)}
         details["seed_spread"] = {"min": min(values), "max": max(values), "std": float(np.std(values, ddof=1))}
-    family = task.name.split("/")[0]
     conditions: dict[str, Scalar] = {
-        "dataset": f"{task.name} ({family})" if family != task.name else task.name,
+        "dataset": task.name,
         "split": task.eval_split,
         "examples": len(run.references),
         "statistic": run.statistic,

@@ -24,11 +24,23 @@ from harness.report.replications import PaperQuote, Replication, ReplicationErro
 from harness.report.terminal import fmt_value
 from harness.spec import Claim, ClaimsFile, Source, Tolerance
 from harness.spec.units import UNITS, convert
-from harness.verdict import check_consistency, condition_matches
+from harness.verdict import check_consistency, condition_matches, normalise
+
+
+def _words(value: Any) -> set[str]:
+    return set(normalise(str(value)).replace(",", " ").replace("(", " ").replace(")", " ").split())
 
 
 def _match_either(a: Any, b: Any) -> bool:
-    return condition_matches(a, b) or condition_matches(b, a)
+    """Whether a report's condition names the paper's (or the reverse) loosely, by words ("V100" and
+    "V100 16GB"): the audit uses it only to point at where the paper states a condition, never for a verdict
+    (verdicts match conditions exactly, ``harness.verdict.conditions``)."""
+    if condition_matches(a, b):
+        return True
+    if isinstance(a, (bool, int, float)) or isinstance(b, (bool, int, float)):
+        return False
+    wa, wb = _words(a), _words(b)
+    return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
 
 
 def _check_value(quote: PaperQuote, claim: Claim) -> tuple[str, str, str]:

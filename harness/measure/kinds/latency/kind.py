@@ -142,6 +142,7 @@ def latency(claim: Claim, context: Context) -> Measurement:
     evidence = {
         "path": f"paired interleaved timing of random-weight models ({run.profile} profile: {what})",
         "smoke": False,
+        "synthetic": run.inputs.kind == "synthetic",
         "workload": run.inputs.kind,
         "data": run.inputs.origin,
         "config": run.configs[model],
