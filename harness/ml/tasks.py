@@ -6,6 +6,8 @@ dev-v1.1.json) and on the hub (dataset id, config, columns, label order), so tha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -207,6 +209,11 @@ class TaskData:
     dataset: datasets.Dataset
     origin: str
     digest: str
+    #: the data set repository and commit it came from, when known (a hub snapshot); None for local files
+    repo_id: str | None = None
+    revision: str | None = None
+    #: the snapshot folder (hub cache, or a fetched copy) its parquet files were read from
+    source: Path | None = None
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -14,6 +14,7 @@ import attrs
 
 from harness.core.errors import ClaimError
 from harness.spec.formula import Formula
+from harness.spec.pins import DatasetSpec, HubPin
 
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -30,9 +31,19 @@ METRICS = (
     "exact_match",
     "squad_f1",
 )
-TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "claims")
+TOP_LEVEL = ("schema_version", "source", "models", "datasets", "workloads", "recipes", "claims")
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
-MODEL_FIELDS = ("hub_id", "auto_class", "builder", "config_source", "config", "finetuned", "note")
+MODEL_FIELDS = (
+    "hub_id",
+    "revision",
+    "size_bytes",
+    "auto_class",
+    "builder",
+    "config_source",
+    "config",
+    "finetuned",
+    "note",
+)
 CLAIM_FIELDS = (
     "id",
     "quote",
@@ -83,6 +94,14 @@ class ModelSpec:
     finetuned: Mapping[str, str] = attrs.field(factory=dict)
     #: the name of a registered model builder (``harness.ml.models.BUILDERS``)
     builder: str = "transformers"
+    #: the base checkpoint's pin (``revision``, ``size_bytes``; harness.spec.pins)
+    pin: HubPin | None = None
+    #: per task, the published checkpoint's pin (its hub id is also in ``finetuned``)
+    finetuned_pins: Mapping[str, HubPin] = attrs.field(factory=dict)
+
+    @property
+    def revision(self) -> str | None:
+        return self.pin.revision if self.pin is not None else None
 
 
 @attrs.frozen
@@ -158,6 +177,8 @@ class ClaimsFile:
     recipes: Mapping[str, Mapping[str, Any]]
     claims: tuple[Claim, ...]
     invalid: tuple[InvalidRecord, ...]
+    #: ``[datasets.<name>]`` pins of data set repositories (harness.spec.pins)
+    datasets: Mapping[str, DatasetSpec] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:
