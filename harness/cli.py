@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         help="download into DIR/<repo id>/ (use it as --claims-models-dir=DIR --claims-data-dir=DIR) instead of "
         "the hub cache",
     )
-    fetch.add_argument("--dry-run", action="store_true", help="print the plan and what is already here; download nothing")
+    fetch.add_argument(
+        "--dry-run", action="store_true", help="print the plan and what is already here; download nothing"
+    )
     fetch.add_argument(
         "--lock",
         type=Path,

@@ -54,7 +54,9 @@ def plan_lines(plan: FetchPlan, to: Path | None = None, dry_run: bool = False) -
         lines.append(f"      for: {item.purpose}; {state}")
         lines.append(f"      unlocks {len(item.claims)}: {describe_claims(item.claims)}")
     if plan.needs_nothing:
-        lines.append(f"  {len(plan.needs_nothing)} selected claims need no download ({describe_claims(plan.needs_nothing)})")
+        lines.append(
+            f"  {len(plan.needs_nothing)} selected claims need no download ({describe_claims(plan.needs_nothing)})"
+        )
     return lines
 
 
@@ -120,6 +122,8 @@ def run_plan(
         try:
             locks.append(update_lock(path, [done[i.artifact] for i in items]))
         except OSError as exc:
-            raise HarnessError(f"cannot write the lock file {path}: {exc}. Fix: pass --lock PATH to a writable place")
+            raise HarnessError(
+                f"cannot write the lock file {path}: {exc}. Fix: pass --lock PATH to a writable place"
+            ) from None
         echo(f"lock file: {path} ({len(items)} artifacts)")
     return FetchOutcome(tuple(done.values()), tuple(locks))

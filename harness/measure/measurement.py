@@ -69,7 +69,8 @@ class Options:
     xdist_workers: int = 0
     data_source: str = "auto"  # task data: auto | local | hub (harness.ml.data)
     task_evidence: str = "auto"  # task scores: auto | published | finetune (harness.measure.kinds.task_score)
-    #: the lock file (``--claims-lock``); None: ``claims.lock.json`` next to each claims file (harness.measure.provenance)
+    #: the lock file (``--claims-lock``); None: ``claims.lock.json`` next to each claims file
+    #: (harness.measure.provenance)
     lock_path: Path | None = None
     #: the directory relative claims file paths are relative to (pytest's rootdir)
     root: Path | None = None

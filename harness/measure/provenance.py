@@ -104,4 +104,3 @@ def data_evidence(context: Context, data: TaskData, pin: str | None = None, pref
         f"{prefix}_revision": revision or UNKNOWN,
         f"{prefix}_sha256": data.digest,
     }
-

@@ -1,8 +1,8 @@
 """Finding a model's configuration and checkpoint: a local directory, the HF cache, or the claims file.
 
 Nothing here downloads. A checkpoint is looked up in ``--claims-models-dir`` (``<dir>/<hub id>`` or
-``<dir>/<model name>``), then in the Hugging Face hub cache (old and new canonical ids alike); the configuration falls back to the one written
-in the claims file, with its source recorded, never to a silent default.
+``<dir>/<model name>``), then in the Hugging Face hub cache (old and new canonical ids alike); the configuration
+falls back to the one written in the claims file, with its source recorded, never to a silent default.
 """
 
 from __future__ import annotations

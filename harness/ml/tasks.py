@@ -6,9 +6,8 @@ dev-v1.1.json) and on the hub (dataset id, config, columns, label order), so tha
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs

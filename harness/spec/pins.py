@@ -74,7 +74,9 @@ def _size(f: Fields, field: str) -> int | None:
         return None
     value = f.table[field]
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise f.error(field, "a download size in bytes (an integer >= 0)", describe(value), "write the size the Hub lists")
+        raise f.error(
+            field, "a download size in bytes (an integer >= 0)", describe(value), "write the size the Hub lists"
+        )
     return value
 
 

@@ -1,8 +1,8 @@
 """The evidence behind a task score: a published fine-tuned checkpoint, or a base checkpoint fine-tuned here.
 
 ``published``: the checkpoint named in ``[models.<m>.finetuned]`` for the task, found in ``--claims-models-dir`` or
-the Hugging Face hub cache (never downloaded here: ``python -m harness fetch`` does that), at its pinned revision. ``finetune``: the model's base checkpoint fine-tuned with the claim's
-``recipe`` (every seed) through the fine-tuned model cache. Both end in per-example predictions of a ``Run``.
+the Hugging Face hub cache, at its pinned revision (never downloaded here: ``python -m harness fetch`` does that).
+``finetune``: the model's base checkpoint fine-tuned with the claim's ``recipe`` (every seed) through the fine-tuned model cache. Both end in per-example predictions of a ``Run``.
 """
 
 from __future__ import annotations
