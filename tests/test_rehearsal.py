@@ -219,4 +219,5 @@ def test_dress_rehearsal_fetch_then_offline_measure_and_zero_requests_without_op
     bad = tampered["glue.distilbert.sst2"]
     assert bad["verdict"] == "ERROR", bad
     assert "claims.lock.json" in bad["reason"] and "config.json: size" in bad["reason"]
-    print("verdicts:", {c: measured[c]["verdict"] for c in CLAIM_IDS}, {c: in_one[c]["verdict"] for c in CLAIM_IDS})
+    for name, results in (("fetch, then offline", measured), ("--claims-fetch", in_one)):
+        print(name, {c: (results[c]["verdict"], results[c]["measured"]) for c in CLAIM_IDS})

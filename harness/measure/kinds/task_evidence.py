@@ -2,7 +2,9 @@
 
 ``published``: the checkpoint named in ``[models.<m>.finetuned]`` for the task, found in ``--claims-models-dir`` or
 the Hugging Face hub cache, at its pinned revision (never downloaded here: ``python -m harness fetch`` does that).
-``finetune``: the model's base checkpoint fine-tuned with the claim's ``recipe`` (every seed) through the fine-tuned model cache. Both end in per-example predictions of a ``Run``.
+``finetune``: the model's base checkpoint fine-tuned with the claim's ``recipe`` (every seed) through the fine-tuned
+model cache. Both end in per-example predictions of a ``Run``, whose evidence names the checkpoint and data used
+(id, revision, content hash: ``harness.measure.provenance``).
 """
 
 from __future__ import annotations
