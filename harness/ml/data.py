@@ -207,17 +207,17 @@ def _snapshot_data(t: Task, split: str, snapshot: Path, repo_id: str, revision: 
 
 def _hub_snapshot(t: Task, split: str, revision: str | None) -> tuple[Path, str] | None:
     """The hub cache snapshot holding the split's parquet files (under the task's id or an alias), and its id."""
-    from harness.ml.hub import Artifact, HubCacheError, equivalent_ids, find_cached
+    from harness.ml.hub import Artifact, HubCacheError, find_cached
 
-    for repo_id in equivalent_ids(t.hub_id):
-        artifact = Artifact("dataset", repo_id, revision, config=parquet_config(t), split=t.hub_split(split))
-        try:
-            found = find_cached(artifact)
-        except HubCacheError as exc:
-            raise MeasurementError(str(exc)) from None
-        if found is not None:
-            return found, repo_id
-    return None
+    artifact = Artifact("dataset", t.hub_id, revision, config=parquet_config(t), split=t.hub_split(split))
+    try:
+        found = find_cached(artifact)
+    except HubCacheError as exc:
+        raise MeasurementError(str(exc)) from None
+    if found is None:
+        return None
+    folder = found.parent.parent.name  # datasets--<org>--<name>: the id (or alias) the cache holds it under
+    return found, "/".join(folder.split("--")[1:])
 
 
 def laid_out_snapshot(t: Task, split: str, data_dir: Path) -> tuple[Path, str] | None:
