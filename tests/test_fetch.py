@@ -269,3 +269,24 @@ def test_a_foreign_project_runs_offline_without_setting_anything(pytester, monke
     result = pytester.runpytest("-p", "no:cacheprovider", *extra)
     result.assert_outcomes(passed=1)
     assert "HF_HUB_OFFLINE" not in os.environ  # restored after the session
+
+
+@pytest.mark.fast
+def test_a_fetched_copy_under_to_is_read_from_the_models_and_data_dirs_with_the_locked_revision(cache, tmp_path):
+    to = tmp_path / "to"
+    (to / "distilbert" / "distilbert-base-uncased").mkdir(parents=True)
+    (to / "distilbert" / "distilbert-base-uncased" / "config.json").write_text("{}")
+    assert checkpoint_dir("distilbert-base-uncased", "distilbert", to) == to / "distilbert/distilbert-base-uncased"
+    rel = "sst2/validation-00000-of-00001.parquet"
+    write_sst2_parquet(to / "nyu-mll" / "glue" / rel, ["great", "awful"], [1, 0])
+    loaded = data.load(data.task("glue/sst2"), "eval", Options(data_dir=to))
+    assert loaded.origin.startswith(f"fetched copy {to / 'nyu-mll/glue'} (nyu-mll/glue sst2/validation)")
+    assert (loaded.repo_id, loaded.revision) == ("nyu-mll/glue", None)
+    context = _context(tmp_path)
+    assert provenance.data_evidence(context, loaded)["data_revision"] == "unknown"
+    parquet = (to / "nyu-mll" / "glue" / rel).read_bytes()
+    lock = tmp_path / "claims.lock.json"
+    locked = LockedFile(rel, hashlib.sha256(parquet).hexdigest(), len(parquet))
+    update_lock(lock, [hub.Fetched(hub.Artifact("dataset", "nyu-mll/glue"), COMMIT_B, to, (locked,), "t")])
+    evidence = provenance.data_evidence(_context(tmp_path), loaded)
+    assert evidence == {"data_id": "nyu-mll/glue", "data_revision": COMMIT_B, "data_sha256": loaded.digest}
