@@ -1,7 +1,7 @@
-"""The command line: ``python -m harness report|diff|audit`` (also installed as ``claims-harness``).
+"""The command line: ``python -m harness fetch|report|diff|audit`` (also installed as ``claims-harness``).
 
 Exit codes: 0 done (``diff``: no differences); 1 ``diff`` found differences; 2 bad input (a missing or
-malformed file, a bad option), with a message that says what to fix. See docs/cli.md.
+malformed file, a bad option) or a failed download, with a message that says what to fix. See docs/cli.md.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 
 DEFAULT_AUDIT_OUT = Path("claims-results") / "audit"
+DEFAULT_CLAIMS_DIR = Path("claims")
+TASK_EVIDENCE = ("auto", "published", "finetune")  # harness.measure.kinds.task_evidence.TASK_EVIDENCE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +25,45 @@ def _parser() -> argparse.ArgumentParser:
         "Measuring is done by `pytest -m claims`; these commands only read what it wrote.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fetch = sub.add_parser(
+        "fetch",
+        help="download the checkpoints and data sets the selected claims need, and write a lock file",
+        description="Plan exactly the hub artifacts the selected claims need (published and base checkpoints, "
+        "data set splits, tokenizers), print each with its size and the claims it unlocks, download them (the "
+        "only command that goes online) and record the resolved commits and file hashes in a lock file.",
+    )
+    fetch.add_argument(
+        "claims_files",
+        type=Path,
+        nargs="*",
+        metavar="CLAIMS_FILES",
+        help=f"claims files (default: {DEFAULT_CLAIMS_DIR}/*.toml)",
+    )
+    fetch.add_argument("-k", dest="keyword", metavar="EXPR", help="select claims as pytest -k does (e.g. 'sst2')")
+    fetch.add_argument(
+        "--to",
+        type=Path,
+        metavar="DIR",
+        help="download into DIR/<repo id>/ (use it as --claims-models-dir=DIR --claims-data-dir=DIR) instead of "
+        "the hub cache",
+    )
+    fetch.add_argument(
+        "--dry-run", action="store_true", help="print the plan and what is already here; download nothing"
+    )
+    fetch.add_argument(
+        "--lock",
+        type=Path,
+        metavar="PATH",
+        help="the lock file to write (default: claims.lock.json next to each claims file)",
+    )
+    fetch.add_argument(
+        "--task-evidence",
+        choices=TASK_EVIDENCE,
+        default="auto",
+        help="as --claims-task-evidence: plan published checkpoints, base checkpoints to fine-tune, or the first "
+        "(auto, default)",
+    )
 
     report = sub.add_parser(
         "report",
@@ -66,6 +107,31 @@ def _parser() -> argparse.ArgumentParser:
         help=f"where audit.json and audit.html go (default: {DEFAULT_AUDIT_OUT}/<report key>)",
     )
     return parser
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from harness import spec
+    from harness.measure.artifacts import plan
+    from harness.measure.fetching import plan_lines, run_plan
+
+    paths = list(args.claims_files) or sorted(DEFAULT_CLAIMS_DIR.glob("*.toml"))
+    if not paths:
+        raise FileNotFoundError(f"no claims files given and none in {DEFAULT_CLAIMS_DIR}/; pass CLAIMS_FILES")
+    files = []
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such claims file")
+        loaded = spec.load(path)
+        for bad in loaded.invalid:
+            print(f"skipped (invalid): {bad.error}", file=sys.stderr)
+        files.append(loaded)
+    chosen = plan(files, args.keyword, args.task_evidence)
+    if not chosen.selected:
+        raise ValueError(f"-k {args.keyword!r} selects no claim in {', '.join(map(str, paths))}")
+    print("\n".join(plan_lines(chosen, args.to, args.dry_run)))
+    if not args.dry_run and chosen.items:
+        run_plan(chosen, to=args.to, lock=args.lock)
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -141,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"report": _report, "diff": _diff, "audit": _audit}[args.command]
+    command = {"fetch": _fetch, "report": _report, "diff": _diff, "audit": _audit}[args.command]
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:

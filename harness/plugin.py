@@ -4,7 +4,7 @@ Registered through the ``pytest11`` entry point (disable it with ``-p no:claims`
 imports neither torch nor transformers; measurement code is loaded when a claim item runs. Each concept is a
 module of ``harness.pytest_plugin``: ``options`` (command line, ini settings, markers), ``items`` (collection,
 one item per claim) and ``session`` (shared state, results and reports at the end); this module only hands
-their hooks to pytest.
+their hooks to pytest; ``network`` keeps the session offline unless ``--claims-fetch`` opts in to a fetch first.
 
 Verdict -> pytest outcome: REPRODUCED passes; NOT_REPRODUCED fails; INCONCLUSIVE xfails (fails with
 ``--claims-strict``); INCONSISTENT xfails; NOT_COMPARABLE and NOT_RUN skip, with the numbers or the remedy.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from harness.pytest_plugin.items import pytest_collect_file
+from harness.pytest_plugin.network import NetworkGuard
 from harness.pytest_plugin.options import MARKERS, measurement_options, pytest_addoption
 from harness.pytest_plugin.outputs import check_output_paths
 from harness.pytest_plugin.session import ClaimsSession
@@ -25,6 +26,7 @@ __all__ = ["pytest_addoption", "pytest_collect_file", "pytest_configure"]
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    config.pluginmanager.register(NetworkGuard(config), "claims-network-guard")
     state = ClaimsSession(config, measurement_options(config))
     if not hasattr(config, "workerinput") and not config.option.help:
         check_output_paths(config, state.out)  # before anything is measured

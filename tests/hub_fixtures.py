@@ -3,14 +3,20 @@ parquet files as ``nyu-mll/glue`` stores them; nothing is downloaded.
 
 In the cache, ``<cache>/<kind>s--<org>--<name>/blobs/<sha256>`` holds each file's bytes once;
 ``snapshots/<commit>/<path>`` is a relative symlink to its blob; ``refs/<branch>`` holds the commit a branch points to.
+
+For the dress rehearsal (tests/test_rehearsal.py) and the guards on published checkpoints: GLUE-layout data set
+repositories (``write_glue_repo``), tiny classifiers under any id (``save_classifier``), a headless checkpoint
+(``save_headless``) and a label-permuted copy of a classifier (``save_label_permuted``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+import random
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def cache_snapshot(
@@ -54,4 +60,93 @@ def write_sst2_parquet(path: Path, sentences: list[str], labels: list[int]) -> P
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     datasets.Dataset.from_dict({"sentence": sentences, "label": labels}, features=features).to_parquet(str(path))
+    return path
+
+
+# ---------------------------------------------------------------- stand-ins under the claims file's real ids
+
+#: GLUE features of the tasks the rehearsal serves: text columns and class label names (nyu-mll/glue's own)
+GLUE_FEATURES = {
+    "sst2": (("sentence",), ("negative", "positive")),
+    "mrpc": (("sentence1", "sentence2"), ("not_equivalent", "equivalent")),
+    "rte": (("sentence1", "sentence2"), ("entailment", "not_entailment")),
+}
+
+
+def write_glue_parquet(path: Path, config: str, rows: list[tuple[Any, ...]]) -> Path:
+    """A parquet file with one GLUE config's columns and features; ``rows`` are ``(*texts, label)``."""
+    import datasets
+
+    fields, names = GLUE_FEATURES[config]
+    features = datasets.Features(
+        {**{f: datasets.Value("string") for f in fields}, "label": datasets.ClassLabel(names=list(names))}
+    )
+    columns: dict[str, list[Any]] = {f: [r[i] for r in rows] for i, f in enumerate(fields)}
+    columns["label"] = [r[-1] for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict(columns, features=features).to_parquet(str(path))
+    return path
+
+
+def glue_card(splits: Mapping[str, Iterable[str]]) -> str:
+    """A dataset card (README.md) declaring the parquet files of each config, as nyu-mll/glue's does."""
+    lines = ["---", "configs:"]
+    for config, names in splits.items():
+        lines += [f"- config_name: {config}", "  data_files:"]
+        for name in names:
+            lines += [f"  - split: {name}", f"    path: {config}/{name}-*"]
+    return "\n".join([*lines, "---", "# GLUE stand-in (tests)", ""])
+
+
+def write_glue_repo(repo: Path, n: int = 24, seed: int = 0) -> Path:
+    """A GLUE-layout data set repository (``<config>/<split>-00000-of-00001.parquet``) for sst2, mrpc and rte."""
+    import tiny
+
+    rng = random.Random(seed)
+    splits: dict[str, list[str]] = {}
+    for config in GLUE_FEATURES:
+        for split in ("train", "validation"):
+            rows: list[tuple[Any, ...]] = (
+                list(tiny.sentiment(rng, n)) if config == "sst2" else list(tiny.pairs(rng, n))  # type: ignore[arg-type]
+            )
+            write_glue_parquet(repo / config / f"{split}-00000-of-00001.parquet", config, rows)
+            splits.setdefault(config, []).append(split)
+    (repo / "README.md").write_text(glue_card(splits), encoding="utf-8")
+    return repo
+
+
+def save_classifier(path: Path, config: Mapping[str, Any], labels: Sequence[str] | None, seed: int = 0) -> Path:
+    """A tiny random sequence classifier with ``labels`` as its id2label (None: generic LABEL_i, 2 labels)."""
+    import tiny
+
+    extra: dict[str, Any] = {"num_labels": len(labels) if labels else 2}
+    if labels:
+        extra.update(id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
+    return tiny.save_checkpoint(path, dict(config), head="AutoModelForSequenceClassification", seed=seed, **extra)
+
+
+def save_headless(path: Path, config: Mapping[str, Any], seed: int = 0) -> Path:
+    """A base checkpoint (no task head) saved where a published fine-tuned one is expected: loading it for a task
+    reports the head's keys as missing (the guard of issue 12 item 4 must refuse it)."""
+    import tiny
+
+    return tiny.save_checkpoint(path, dict(config), head="AutoModel", seed=seed)
+
+
+def save_label_permuted(path: Path, source: Path, permutation: Sequence[int]) -> Path:
+    """A copy of the classifier at ``source`` whose outputs are permuted: output ``i`` of the copy is output
+    ``permutation[i]`` of the original, with generic labels, so the declared order is silently wrong (as
+    TextAttack's MNLI models are, ``[1, 2, 0]`` relative to GLUE)."""
+    import transformers
+
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(source)
+    head = model.classifier if hasattr(model, "classifier") else model.score
+    index = list(permutation)
+    head.weight.data = head.weight.data[index].clone()
+    head.bias.data = head.bias.data[index].clone()
+    n = len(index)
+    model.config.id2label = {i: f"LABEL_{i}" for i in range(n)}
+    model.config.label2id = {f"LABEL_{i}": i for i in range(n)}
+    model.save_pretrained(path)
+    transformers.AutoTokenizer.from_pretrained(source).save_pretrained(path)
     return path

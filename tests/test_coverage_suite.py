@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from harness.ml import metrics
 from harness.core.resample import (
     MIN_INPUTS,
     bca_ratio_interval,
@@ -27,6 +26,7 @@ from harness.core.resample import (
     two_level_bootstrap,
 )
 from harness.core.stats import N_REPLICATES, bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.ml import metrics
 from harness.verdict.budget import one_seed_budget
 
 pytestmark = pytest.mark.slow

@@ -146,7 +146,7 @@ def test_hub_source_offline_and_not_cached_is_not_run(tmp_path, monkeypatch):
         data.load(data.task("glue/mnli"), "eval", _options(tmp_path, "hub"))
     assert "nyu-mll/glue (mnli) split 'validation_matched' is not available" in info.value.reason
     assert "DIR/glue/MNLI/dev_matched.tsv" in info.value.remedy
-    assert "datasets.load_dataset('nyu-mll/glue', 'mnli')" in info.value.remedy
+    assert "hf download nyu-mll/glue --repo-type dataset --include 'mnli/*'" in info.value.remedy
 
 
 def test_hub_source_ignores_local_files(data_dir):

@@ -184,12 +184,12 @@ def paper_identifiers() -> dict[str, str]:
     for path in [*sorted((root / "claims").glob("*.toml")), *sorted((root / "replications").glob("*.toml"))]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         source = data.get("source") or data.get("report") or {}
-        for key in ("key", "title", "reference"):
+        for key in ("title", "reference"):  # the key is the file stem, often an architecture name
             if isinstance(source.get(key), str) and len(source[key]) > 6:
                 found[source[key]] = f"{path.name}: source {key}"
-        for claim in data.get("claims", []):
-            if "." in str(claim.get("id", "")):
-                found[claim["id"]] = f"{path.name}: claim id"
+        for record in data.get("claims", []):
+            if "." in str(record.get("id", "")):
+                found[record["id"]] = f"{path.name}: claim id"
         for model in (data.get("models") or {}).values():  # model names are often architecture names: not listed
             hub_ids = [model.get("hub_id")] + [
                 v if isinstance(v, str) else (v or {}).get("hub_id") for v in (model.get("finetuned") or {}).values()

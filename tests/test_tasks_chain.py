@@ -248,6 +248,7 @@ def test_without_weights_or_data_every_task_claim_is_not_run_with_a_remedy(pytes
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
     pytester.makeini("[pytest]\n")
     (pytester.path / "claims").mkdir()
     shutil.copy(ROOT / "claims" / "distilbert.toml", pytester.path / "claims")
@@ -274,7 +275,8 @@ def test_without_weights_or_data_every_task_claim_is_not_run_with_a_remedy(pytes
         expected = [f"DIR/{published}/ (published"] if published else []
         if not (published and claim.measure.params["recipe"] == "squad_distill"):
             expected.append(f"DIR/{spec.hub_id}/ (base checkpoint, fine-tuned here with recipe")
-        assert r["remedy"].startswith("--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with "), r["remedy"]
+        fetch = f"python -m harness fetch claims/distilbert.toml -k {claim.id} (downloads them); or "
+        assert r["remedy"].startswith(fetch + "--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with "), r["remedy"]
         for text in expected:
             assert text in r["remedy"], (claim.id, r["remedy"])
         assert str(data.local_path(task, "eval", Path("DIR"))) in r["remedy"]

@@ -87,6 +87,11 @@ class Options:
     xdist_workers: int = 0
     data_source: str = "auto"  # task data: auto | local | hub (harness.ml.data)
     task_evidence: str = "auto"  # task scores: auto | published | finetune (harness.measure.kinds.task_score)
+    #: the lock file (``--claims-lock``); None: ``claims.lock.json`` next to each claims file
+    #: (harness.measure.provenance)
+    lock_path: Path | None = None
+    #: the directory relative claims file paths are relative to (pytest's rootdir)
+    root: Path | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
 
@@ -96,6 +101,7 @@ class Context:
     def __init__(self, claims_file: ClaimsFile, options: Options, shared: dict[Any, Any] | None = None) -> None:
         self.file = claims_file
         self.options = options
+        use_hub_aliases(claims_file)
         self._shared = shared if shared is not None else {}
         self._done: dict[str, Measurement | NotRunError] = {}
 
@@ -250,3 +256,11 @@ def env_path(name: str) -> Path | None:
     """A path from an environment variable, or None when it is unset or empty."""
     value = os.environ.get(name, "").strip()
     return Path(value) if value else None
+
+
+def use_hub_aliases(claims_file: ClaimsFile) -> None:
+    """Make the file's ``[hub_aliases]`` known to every hub look-up (old and new ids of a moved repository)."""
+    from harness.ml.hub import add_alias
+
+    for old, new in claims_file.hub_aliases.items():
+        add_alias(old, new)

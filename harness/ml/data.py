@@ -3,8 +3,11 @@
 Where the data comes from is ``DataOptions.data_source`` (``--claims-data-source`` / ``CLAIMS_DATA_SOURCE``):
 ``local`` reads the files of each data set's own distribution under ``--claims-data-dir`` (the GLUE
 download's ``<TASK>/dev.tsv`` layout, the ``aclImdb/`` folder, ``dev-v1.1.json``); ``hub`` loads the dataset
-id with ``datasets`` (the local datasets cache when ``HF_DATASETS_OFFLINE=1``, else downloaded); ``auto``
-(default) uses the local files when they are there and the hub otherwise. Both give a ``datasets.Dataset``
+id from the hub cache's dataset snapshot (the parquet files ``python -m harness fetch`` or
+``hf download <id> --repo-type dataset`` put there), else from the ``datasets`` cache, never downloaded (the
+harness runs offline; see ``harness.ml.offline``); ``auto`` (default) uses the local files when they are there
+(the distribution's own layout, or a fetched ``<dir>/<dataset id>/<config>/<split>-*.parquet``) and the hub
+otherwise. Both give a ``datasets.Dataset``
 with the hub's column names and label order, so everything downstream is the same. Missing data raises
 ``NotRunError`` saying which file to put where. The tasks themselves are ``harness.ml.tasks``.
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.core.errors import MeasurementError, NotRunError
+from harness.core.files import sha256_file
 
 if TYPE_CHECKING:
     pass
@@ -53,10 +57,9 @@ def data_remedy(t: Task, splits: Sequence[str], source: str) -> str:
     paths = [local_path(t, split, Path("DIR")) for split in splits]
     shown = [f"{p}/{{pos,neg}}/*.txt" if p.parent.name == "aclImdb" else str(p) for p in paths]
     local = "--claims-data-dir DIR (or CLAIMS_DATA_DIR=DIR) with " + " and ".join(shown)
-    args = repr(t.hub_id) + (f", {t.hub_config!r}" if t.hub_config else "")
     hub = (
-        f"the Hugging Face dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} in the datasets "
-        f'cache (once online: python -c "import datasets; datasets.load_dataset({args})")'
+        f"the Hugging Face dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} in the hub cache "
+        f"(once online: hf download {t.hub_id} --repo-type dataset --include '{parquet_config(t)}/*')"
     )
     return {"local": local, "hub": hub}.get(source, f"{local}, or {hub}")
 
@@ -179,12 +182,66 @@ def _load_local(t: Task, split: str, data_dir: Path) -> TaskData:
 # ---------------------------------------------------------------- the hub (or the datasets cache)
 
 
-def _load_hub(t: Task, split: str) -> TaskData:
+def parquet_config(t: Task) -> str:
+    """The folder of a task's parquet files in its hub repository (``sst2``; ``plain_text`` for IMDb and SQuAD)."""
+    return t.hub_config or "plain_text"
+
+
+def _snapshot_data(t: Task, split: str, snapshot: Path, repo_id: str, revision: str | None, where: str) -> TaskData:
+    """One split from the parquet files of a hub snapshot (or a fetched copy laid out like one)."""
+    from harness.ml.hub_parquet import load_parquet_split, parquet_files
+    from harness.ml.lock import digest_of
+
+    name, config = t.hub_split(split), parquet_config(t)
+    files = parquet_files(snapshot, config, name)
+    try:
+        hashes = {p.relative_to(snapshot).as_posix(): sha256_file(p) for p in files}
+    except OSError as exc:
+        raise MeasurementError(f"cannot read {snapshot}: {exc}; fetch the data set again") from None
+    ds = load_parquet_split(snapshot, config, name)
+    if "idx" in ds.column_names:
+        ds = ds.remove_columns("idx")
+    origin = f"{where} {snapshot} ({repo_id} {config}/{name}" + (f" at {revision})" if revision else ")")
+    return TaskData(t, split, ds, origin, digest_of(hashes), repo_id, revision, snapshot)
+
+
+def _hub_snapshot(t: Task, split: str, revision: str | None) -> tuple[Path, str] | None:
+    """The hub cache snapshot holding the split's parquet files (under the task's id or an alias), and its id."""
+    from harness.ml.hub import Artifact, HubCacheError, find_cached
+
+    artifact = Artifact("dataset", t.hub_id, revision, config=parquet_config(t), split=t.hub_split(split))
+    try:
+        found = find_cached(artifact)
+    except HubCacheError as exc:
+        raise MeasurementError(str(exc)) from None
+    if found is None:
+        return None
+    folder = found.parent.parent.name  # datasets--<org>--<name>: the id (or alias) the cache holds it under
+    return found, "/".join(folder.split("--")[1:])
+
+
+def laid_out_snapshot(t: Task, split: str, data_dir: Path) -> tuple[Path, str] | None:
+    """``<data_dir>/<dataset id>/`` (what ``python -m harness fetch --to`` writes) when it holds the split."""
+    from harness.ml.hub import equivalent_ids
+    from harness.ml.hub_parquet import parquet_files
+
+    for repo_id in equivalent_ids(t.hub_id):
+        folder = data_dir / repo_id
+        if folder.is_dir() and parquet_files(folder, parquet_config(t), t.hub_split(split)):
+            return folder, repo_id
+    return None
+
+
+def _load_hub(t: Task, split: str, revision: str | None = None) -> TaskData:
+    found = _hub_snapshot(t, split, revision)
+    if found is not None:
+        snapshot, repo_id = found
+        return _snapshot_data(t, split, snapshot, repo_id, snapshot.name, "hub cache snapshot")
     import datasets
 
     name = t.hub_split(split)
     try:
-        ds = datasets.load_dataset(t.hub_id, t.hub_config, split=name)
+        ds = datasets.load_dataset(t.hub_id, t.hub_config, split=name, revision=revision)
     except Exception as exc:  # datasets raises many types (offline, not cached, no network): all mean "not here"
         raise NotRunError(
             f"the dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} split {name!r} is not available "
@@ -197,8 +254,10 @@ def _load_hub(t: Task, split: str) -> TaskData:
         t,
         split,
         ds,
-        f"Hugging Face dataset {t.hub_id} ({t.hub_config or 'default'}) split {name}",
+        f"Hugging Face dataset {t.hub_id} ({t.hub_config or 'default'}) split {name} (datasets cache)",
         f"hub:{t.hub_id}:{t.hub_config}:{name}:{ds._fingerprint}",
+        t.hub_id,
+        revision,
     )
 
 
@@ -213,18 +272,26 @@ def data_source(options: DataOptions) -> str:
 
 
 def local_available(t: Task, split: str, options: DataOptions) -> bool:
-    """Whether the split's local files exist (no reading)."""
-    return options.data_dir is not None and local_path(t, split, options.data_dir).exists()
+    """Whether the split's local files exist (no reading): the distribution's layout or a fetched copy."""
+    if options.data_dir is None:
+        return False
+    return local_path(t, split, options.data_dir).exists() or laid_out_snapshot(t, split, options.data_dir) is not None
 
 
-def load(t: Task, split: str, options: DataOptions) -> TaskData:
-    """One split (``train`` or ``eval``) of a task, from the source ``DataOptions.data_source`` chooses."""
+def load(t: Task, split: str, options: DataOptions, revision: str | None = None) -> TaskData:
+    """One split (``train`` or ``eval``) of a task, from the source ``DataOptions.data_source`` chooses.
+
+    ``revision`` pins the hub snapshot (a commit, branch or tag); local files are what they are.
+    """
     if split not in SPLITS:
         raise ValueError(f"split {split!r}: expected one of {SPLITS}")
     source = data_source(options)
-    if source != "hub" and local_available(t, split, options):
-        assert options.data_dir is not None
-        return _load_local(t, split, options.data_dir)
+    if source != "hub" and options.data_dir is not None:
+        if local_path(t, split, options.data_dir).exists():
+            return _load_local(t, split, options.data_dir)
+        laid_out = laid_out_snapshot(t, split, options.data_dir)
+        if laid_out is not None:
+            return _snapshot_data(t, split, *laid_out, None, "fetched copy")
     if source == "local":
         missing = (
             "no --claims-data-dir"
@@ -235,7 +302,7 @@ def load(t: Task, split: str, options: DataOptions) -> TaskData:
             f"the {t.name} {split} data is not on this machine ({missing}; data source 'local')",
             data_remedy(t, (split,), "local"),
         )
-    return _load_hub(t, split)
+    return _load_hub(t, split, revision)
 
 
 def splits_not_local(t: Task, splits: Sequence[str], options: DataOptions) -> list[str]:

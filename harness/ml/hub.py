@@ -2,8 +2,9 @@
 the one function that downloads (``fetch``), and the guard that keeps everything else offline.
 
 - ``Artifact``: a model or dataset repository, optionally pinned to a revision, with the files it needs.
-- ``aliases`` / ``equivalent_ids``: the Hub moved its canonical ids (``bert-base-uncased`` is now
-  ``google-bert/bert-base-uncased``); a cache filled under either id is found under both.
+- ``aliases`` / ``equivalent_ids``: the Hub moved its canonical ids (``some-model`` is now
+  ``some-org/some-model``; a claims file lists its own in ``[hub_aliases]``); a cache filled under either id
+  is found under both.
 - ``find_cached``: the local snapshot directory in the hub cache (``models--<org>--<name>/snapshots/<commit>/``,
   ``datasets--<org>--<name>/...``), honouring a pinned revision; never touches the network.
 - ``fetch``: downloads with ``huggingface_hub.snapshot_download`` into the hub cache or ``<to>/<repo_id>/``, and
@@ -34,15 +35,10 @@ from harness.ml.lock import KINDS, LockedFile, LockEntry, digest_of, locked_file
 from harness.ml.offline import offline_reason
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
-#: (old id, current canonical id) of the artifacts the harness uses; a lookup under one also tries the other
+#: (old id, current canonical id) of the data sets the harness's tasks use; a lookup under one also tries the
+#: other. Models' renames are data of the claims file that names them (its ``hub_aliases`` table), added with
+#: ``add_alias`` when the file is used.
 ID_ALIASES: tuple[tuple[str, str], ...] = (
-    ("bert-base-uncased", "google-bert/bert-base-uncased"),
-    ("distilbert-base-uncased", "distilbert/distilbert-base-uncased"),
-    (
-        "distilbert-base-uncased-finetuned-sst-2-english",
-        "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
-    ),
-    ("distilbert-base-uncased-distilled-squad", "distilbert/distilbert-base-uncased-distilled-squad"),
     ("glue", "nyu-mll/glue"),
     ("imdb", "stanfordnlp/imdb"),
     ("squad", "rajpurkar/squad"),
@@ -78,7 +74,7 @@ def _check_repo_id(instance: Artifact, attribute: attrs.Attribute[str], value: s
     if not isinstance(value, str) or not _REPO_ID.fullmatch(value) or "--" in value or value.endswith(".git"):
         raise ArtifactError(
             f"Artifact: field 'repo_id': expected a hub id ('name' or 'org/name'); found {value!r}. "
-            "Fix: write the id as on the Hub, e.g. 'distilbert/distilbert-base-uncased'"
+            "Fix: write the id as on the Hub, e.g. 'org/model-name'"
         )
 
 
@@ -165,16 +161,18 @@ class Fetched:
 # ---------------------------------------------------------------- ids
 
 
-def _alias_groups() -> dict[str, tuple[str, ...]]:
-    groups: dict[str, tuple[str, ...]] = {}
-    for old, new in ID_ALIASES:
-        group = tuple(dict.fromkeys((*groups.get(old, (old,)), *groups.get(new, (new,)))))
-        for member in group:
-            groups[member] = group
-    return groups
+_GROUPS: dict[str, tuple[str, ...]] = {}
 
 
-_GROUPS = _alias_groups()
+def add_alias(old: str, new: str) -> None:
+    """Make ``old`` and ``new`` one repository for every look-up (both directions; groups merge)."""
+    group = tuple(dict.fromkeys((*_GROUPS.get(old, (old,)), *_GROUPS.get(new, (new,)))))
+    for member in group:
+        _GROUPS[member] = group
+
+
+for _old, _new in ID_ALIASES:
+    add_alias(_old, _new)
 
 
 def aliases(repo_id: str) -> tuple[str, ...]:
@@ -204,7 +202,7 @@ def hub_cache_dir() -> Path:
 
 
 def repo_folder(kind: str, repo_id: str) -> str:
-    """The cache folder name of a repository: ``models--google-bert--bert-base-uncased``, ``datasets--glue``."""
+    """The cache folder name of a repository: ``models--org--name``, ``datasets--glue``."""
     return "--".join([f"{kind}s", *repo_id.split("/")])
 
 

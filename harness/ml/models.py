@@ -1,8 +1,8 @@
 """Finding a model's configuration and checkpoint: a local directory, the HF cache, or the claims file.
 
 Nothing here downloads. A checkpoint is looked up in ``--claims-models-dir`` (``<dir>/<hub id>`` or
-``<dir>/<model name>``), then in the Hugging Face cache; the configuration falls back to the one written
-in the claims file, with its source recorded, never to a silent default.
+``<dir>/<model name>``), then in the Hugging Face hub cache (old and new canonical ids alike); the configuration
+falls back to the one written in the claims file, with its source recorded, never to a silent default.
 """
 
 from __future__ import annotations
@@ -44,20 +44,23 @@ class ResolvedConfig:
     origin: str
 
 
-def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None) -> Path | None:
-    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine."""
+def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None, revision: str | None = None) -> Path | None:
+    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine.
+
+    ``models_dir`` first (``<dir>/<hub id>`` under the id or any alias of it, then ``<dir>/<name>``), then the
+    hub cache through ``harness.ml.hub.find_cached`` (the id and its aliases, both directions; ``revision``
+    honoured: a pinned commit is only that snapshot). Never touches the network.
+    """
+    from harness.ml.hub import Artifact, HubCacheError, equivalent_ids, find_cached
+
     if models_dir is not None:
-        for candidate in (models_dir / hub_id, models_dir / name):
+        for candidate in (*(models_dir / i for i in equivalent_ids(hub_id)), models_dir / name):
             if (candidate / "config.json").is_file():
                 return candidate
     try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
-        return None
-    cached = try_to_load_from_cache(hub_id, "config.json")
-    if isinstance(cached, str):
-        return Path(cached).parent
-    return None
+        return find_cached(Artifact("model", hub_id, revision=revision, allow_patterns=("config.json",)))
+    except HubCacheError as exc:
+        raise MeasurementError(str(exc)) from None
 
 
 def resolve_config(spec: ModelSpec, models_dir: Path | None) -> ResolvedConfig:

@@ -7,6 +7,7 @@ dev-v1.1.json) and on the hub (dataset id, config, columns, label order), so tha
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -207,6 +208,11 @@ class TaskData:
     dataset: datasets.Dataset
     origin: str
     digest: str
+    #: the data set repository and commit it came from, when known (a hub snapshot); None for local files
+    repo_id: str | None = None
+    revision: str | None = None
+    #: the snapshot folder (hub cache, or a fetched copy) its parquet files were read from
+    source: Path | None = None
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -83,6 +83,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "with the claim's recipe, or auto: published when found, else fine-tune "
         "(env CLAIMS_TASK_EVIDENCE; default auto).",
     )
+    group.addoption(
+        "--claims-fetch",
+        action="store_true",
+        default=False,
+        help="before measuring, download what the selected claims need (as `python -m harness fetch`, same "
+        "output and lock file). Without it the session never touches the network, whatever the environment.",
+    )
+    group.addoption(
+        "--claims-lock",
+        default=None,
+        metavar="PATH",
+        help="the lock file local artifacts are verified against (and --claims-fetch writes); "
+        "default: claims.lock.json next to each claims file.",
+    )
     parser.addini(
         "claims_dirs",
         type="args",
@@ -137,5 +151,7 @@ def measurement_options(config: pytest.Config) -> Options:
         xdist_workers=workers,
         data_source=_choice(config, "claims_data_source", "CLAIMS_DATA_SOURCE", DATA_SOURCES),
         task_evidence=_choice(config, "claims_task_evidence", "CLAIMS_TASK_EVIDENCE", TASK_EVIDENCE),
+        lock_path=Path(config.getoption("claims_lock")) if config.getoption("claims_lock") else None,
+        root=config.rootpath,
         extra={"benchmark_recorder": BenchmarkRecorder(config)},
     )

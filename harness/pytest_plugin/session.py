@@ -56,6 +56,7 @@ class ClaimsSession:
             "claims_speed_profile",
             "claims_data_source",
             "claims_task_evidence",
+            "claims_lock",
             "claims_strict",
         ):
             value = self.config.getoption(option)

@@ -10,6 +10,7 @@ May import: ``harness.core`` only. The measurement kinds a claim may name are lo
 """
 
 from harness.spec.loader import load
+from harness.spec.pins import DatasetSpec, HubPin
 from harness.spec.records import (
     CLAIM_FIELDS,
     ID_PATTERN,
@@ -31,6 +32,8 @@ __all__ = [
     "NAME_PATTERN",
     "Claim",
     "ClaimsFile",
+    "DatasetSpec",
+    "HubPin",
     "InvalidRecord",
     "MeasureSpec",
     "Metric",

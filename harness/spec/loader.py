@@ -19,6 +19,7 @@ from harness.core.errors import ClaimError, did_you_mean
 from harness.spec.derived import check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
+from harness.spec.pins import DatasetSpec, parse_dataset, parse_finetuned, parse_hub_aliases, parse_model_pin
 from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.records import (
     CLAIM_FIELDS,
@@ -79,18 +80,18 @@ def _parse_model(path: str, name: str, raw: Any) -> ModelSpec:
             describe(config.get("model_type")) if "model_type" in config else "nothing",
             'add `model_type = "..."` to the config table, as in the checkpoint\'s config.json',
         )
-    finetuned = f.table_of("finetuned")
-    for task, hub_id in finetuned.items():
-        if not isinstance(hub_id, str):
-            raise f.error(f"finetuned.{task}", "a checkpoint id (a string)", describe(hub_id), "quote it")
+    pins = {task: parse_finetuned(f, task, raw) for task, raw in f.table_of("finetuned").items()}
+    hub_id = f.string("hub_id")
     return ModelSpec(
         name=name,
-        hub_id=f.string("hub_id"),
+        hub_id=hub_id,
         auto_class=f.string("auto_class", required=False, default="AutoModel"),
         config_source=f.string("config_source"),
         config=dict(config),
-        finetuned=dict(finetuned),
+        finetuned={task: pin.hub_id for task, pin in pins.items()},
         builder=f.string("builder", required=False, default="transformers"),
+        pin=parse_model_pin(f, hub_id),
+        finetuned_pins=pins,
     )
 
 
@@ -309,9 +310,11 @@ def load(path: str | Path) -> ClaimsFile:
             )
         source = _parse_source(shown, data)
         raw_models = top.table_of("models")
+        raw_datasets = top.table_of("datasets")
         workloads = _parse_named_tables(shown, data, "workloads")
         recipes = _parse_named_tables(shown, data, "recipes")
         synonyms = parse_synonyms(shown, data)
+        hub_aliases = parse_hub_aliases(shown, data)
         raw_claims = data.get("claims")
         if not isinstance(raw_claims, list) or not raw_claims:
             raise top.error(
@@ -329,6 +332,12 @@ def load(path: str | Path) -> ClaimsFile:
             models[name] = _parse_model(shown, name, raw)
         except ClaimError as exc:
             invalid.append(InvalidRecord(f"<models.{name}>", exc))
+    datasets: dict[str, DatasetSpec] = {}
+    for name, raw in raw_datasets.items():
+        try:
+            datasets[name] = parse_dataset(shown, name, raw)
+        except ClaimError as exc:
+            invalid.append(InvalidRecord(f"<datasets.{name}>", exc))
     # a broken model keeps its name, so that the claims using it say "invalid", not "unknown"
     tables = {"models": {**raw_models}, "workloads": workloads, "recipes": recipes}
 
@@ -381,4 +390,6 @@ def load(path: str | Path) -> ClaimsFile:
         claims=tuple(valid.values()),
         invalid=tuple(invalid),
         synonyms=synonyms,
+        hub_aliases=hub_aliases,
+        datasets=datasets,
     )

@@ -15,6 +15,7 @@ import attrs
 from harness.core.errors import ClaimError
 from harness.spec.formula import Formula
 from harness.spec.inequality import Inequality
+from harness.spec.pins import DatasetSpec, HubPin
 
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -35,9 +36,29 @@ METRICS = (
     "exact_match",
     "squad_f1",
 )
-TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "synonyms", "claims")
+TOP_LEVEL = (
+    "schema_version",
+    "source",
+    "models",
+    "datasets",
+    "hub_aliases",
+    "workloads",
+    "recipes",
+    "synonyms",
+    "claims",
+)
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
-MODEL_FIELDS = ("hub_id", "auto_class", "builder", "config_source", "config", "finetuned", "note")
+MODEL_FIELDS = (
+    "hub_id",
+    "revision",
+    "size_bytes",
+    "auto_class",
+    "builder",
+    "config_source",
+    "config",
+    "finetuned",
+    "note",
+)
 CLAIM_FIELDS = (
     "id",
     "quote",
@@ -94,6 +115,14 @@ class ModelSpec:
     finetuned: Mapping[str, str] = attrs.field(factory=dict)
     #: the name of a registered model builder (``harness.ml.models.BUILDERS``)
     builder: str = "transformers"
+    #: the base checkpoint's pin (``revision``, ``size_bytes``; harness.spec.pins)
+    pin: HubPin | None = None
+    #: per task, the published checkpoint's pin (its hub id is also in ``finetuned``)
+    finetuned_pins: Mapping[str, HubPin] = attrs.field(factory=dict)
+
+    @property
+    def revision(self) -> str | None:
+        return self.pin.revision if self.pin is not None else None
 
 
 @attrs.frozen
@@ -198,6 +227,10 @@ class ClaimsFile:
     invalid: tuple[InvalidRecord, ...]
     #: ``[synonyms.<condition>]``: a claimed value -> the measured values accepted for it
     synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
+    #: ``[hub_aliases]``: old hub id -> the id it moved to (both are looked up)
+    hub_aliases: Mapping[str, str] = attrs.field(factory=dict)
+    #: ``[datasets.<name>]`` pins of data set repositories (harness.spec.pins)
+    datasets: Mapping[str, DatasetSpec] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:

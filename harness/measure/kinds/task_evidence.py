@@ -1,8 +1,10 @@
 """The evidence behind a task score: a published fine-tuned checkpoint, or a base checkpoint fine-tuned here.
 
 ``published``: the checkpoint named in ``[models.<m>.finetuned]`` for the task, found in ``--claims-models-dir`` or
-the Hugging Face cache (never downloaded). ``finetune``: the model's base checkpoint fine-tuned with the claim's
-``recipe`` (every seed) through the fine-tuned model cache. Both end in per-example predictions of a ``Run``.
+the Hugging Face hub cache, at its pinned revision (never downloaded here: ``python -m harness fetch`` does that).
+``finetune``: the model's base checkpoint fine-tuned with the claim's ``recipe`` (every seed) through the fine-tuned
+model cache. Both end in per-example predictions of a ``Run``, whose evidence names the checkpoint and data used
+(id, revision, content hash: ``harness.measure.provenance``).
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.core.errors import MeasurementError, NotRunError
+from harness.measure import provenance
+from harness.measure.artifacts import TASK_EVIDENCE, dataset_pin
 from harness.measure.measurement import Context
 from harness.ml import data
-from harness.spec import ModelSpec
+from harness.spec import Claim, ModelSpec
 
 if TYPE_CHECKING:
     from harness.ml.data import Task, TaskData
     from harness.ml.evaluation import Runtime
     from harness.ml.recipes import Recipe
 
-TASK_EVIDENCE = ("auto", "published", "finetune")
+__all__ = ["TASK_EVIDENCE", "Run", "gather_run"]
 
 
 @attrs.frozen
@@ -43,13 +47,26 @@ class Run:
 # ---------------------------------------------------------------- choosing the evidence path
 
 
-def _checkpoint(hub_id: str, context: Context) -> Path | None:
+def _checkpoint(hub_id: str, context: Context, revision: str | None = None) -> Path | None:
     from harness.ml.models import checkpoint_dir
 
-    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir)
+    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir, revision)
 
 
-def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool) -> Run:
+def fetch_command(claim: Claim | None, context: Context) -> str:
+    """The command that downloads what a claim needs (``python -m harness fetch``)."""
+    target = f" -k {claim.id}" if claim is not None else ""
+    return f"python -m harness fetch {context.file.path}{target}"
+
+
+def _published_revision(spec: ModelSpec, task: Task) -> str | None:
+    pin = spec.finetuned_pins.get(task.name)
+    return pin.revision if pin is not None else None
+
+
+def gather_run(
+    context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool, claim: Claim | None = None
+) -> Run:
     mode = context.options.task_evidence
     if mode not in TASK_EVIDENCE:
         raise MeasurementError(
@@ -57,12 +74,15 @@ def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str |
             "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
         )
     published_id = spec.finetuned.get(task.name)
-    published = _checkpoint(published_id, context) if published_id and mode != "finetune" else None
-    base = _checkpoint(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
+    wanted = published_id and mode != "finetune"
+    published = _checkpoint(published_id, context, _published_revision(spec, task)) if wanted else None
+    tune = recipe_name and published is None and mode != "published"
+    base = _checkpoint(spec.hub_id, context, spec.revision) if tune else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
-        raise _missing_weights(context, spec, task, recipe, published_id, mode)
-    eval_data = _data(context, task, "eval")
+        missing = _missing_weights(context, spec, task, recipe, published_id, mode)
+        raise NotRunError(missing.reason, f"{fetch_command(claim, context)} (downloads them); or {missing.remedy}")
+    eval_data = _data(context, task, "eval", claim)
     runtime = _runtime(context)
     if published is not None:
         assert published_id is not None
@@ -127,13 +147,22 @@ def _missing_weights(
     return NotRunError(reason, remedy)
 
 
-def _data(context: Context, task: Task, split: str) -> TaskData:
+def _data_revision(context: Context, task: Task) -> str | None:
+    pin = dataset_pin(context.file, task.hub_id)
+    return pin.revision if pin is not None else None
+
+
+def _data(context: Context, task: Task, split: str, claim: Claim | None = None) -> TaskData:
     """A split loaded once per session (both models of a claim pair score the same examples)."""
     options = context.options
-    return context.cached(
-        ("task-data", task.name, split, str(options.data_dir), options.data_source),
-        lambda: data.load(task, split, options),
-    )
+    revision = _data_revision(context, task)
+    try:
+        return context.cached(
+            ("task-data", task.name, split, str(options.data_dir), options.data_source, revision),
+            lambda: data.load(task, split, options, revision),
+        )
+    except NotRunError as exc:
+        raise NotRunError(exc.reason, f"{fetch_command(claim, context)} (downloads it); or {exc.remedy}") from None
 
 
 def _runtime(context: Context) -> Runtime:
@@ -194,7 +223,13 @@ def _published(
         seeds=(None,),
         aggregate="single",
         statistic="one published checkpoint",
-        evidence={"path": f"published checkpoint {hub_id} at {path}", "smoke": smoke, "data": eval_data.origin},
+        evidence={
+            "path": f"published checkpoint {hub_id} at {path}",
+            "smoke": smoke,
+            "data": eval_data.origin,
+            **provenance.checkpoint_evidence(context, hub_id, path, _published_revision(spec, task)),
+            **provenance.data_evidence(context, eval_data, _data_revision(context, task)),
+        },
         details={"evaluation": settings, **({"labels": label_note} if label_note else {})},
         runtime=runtime,
     )
@@ -239,6 +274,9 @@ def _fine_tuned(
             "smoke": smoke,
             "data": f"train: {train.origin}; eval: {eval_data.origin}",
             "recipe": recipe.describe(),
+            **provenance.checkpoint_evidence(context, spec.hub_id, base, spec.revision),
+            **provenance.data_evidence(context, eval_data, _data_revision(context, task)),
+            **provenance.data_evidence(context, train, _data_revision(context, task), prefix="train_data"),
             "cache_entries": entries,
             "trained_this_run": trained,
         },

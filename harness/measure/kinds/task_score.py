@@ -54,7 +54,7 @@ def task_score(claim: Claim, context: Context) -> Measurement:
     recipe_name = params.get("recipe")
     run = context.cached(
         ("task-run", context.file.path, spec.name, task.name, recipe_name, smoke),
-        lambda: gather_run(context, spec, task, recipe_name, smoke),
+        lambda: gather_run(context, spec, task, recipe_name, smoke, claim),
     )
     return _score(run, metric, task)
 

@@ -208,7 +208,7 @@ def _texts(workload: Workload, options: Options) -> tuple[list[tuple[str, ...]] 
 def _tokenizer(context: Context, model_name: str) -> tuple[Any | None, str]:
     """The named model's tokenizer from its local checkpoint (never downloaded), or why there is none."""
     spec = context.file.models[model_name]
-    found = checkpoint_dir(spec.hub_id, spec.name, context.options.models_dir)
+    found = checkpoint_dir(spec.hub_id, spec.name, context.options.models_dir, spec.revision)
     if found is None:
         return None, f"no checkpoint of {spec.hub_id} (for its tokenizer) in --claims-models-dir or the HF cache"
     try:
