@@ -31,6 +31,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         not_run = exc
     b = claim_band(claim)
     remedy = None
+    needs: dict[str, str] = {} if not_run is None else dict(not_run.needs)
     differing: dict[str, tuple[Scalar, Scalar | None]] = {}
     if measurement is not None:
         differing = differing_conditions(claim, measurement.conditions)
@@ -83,6 +84,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             if claim.metric is None
             else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
             "note": claim.note,
+            "headline": claim.headline,
         },
         evidence={} if measurement is None else dict(measurement.evidence),
         consistency=None
@@ -95,6 +97,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         },
         details={} if measurement is None else dict(measurement.details),
         remedy=remedy,
+        needs=needs if remedy is not None else {},
         smoke=bool(measurement is not None and measurement.smoke),
         reproduce=reproduce,
         claims_file=claim.path,

@@ -12,16 +12,18 @@ import pytest
 from harness.core.errors import ClaimError, HarnessError
 from harness.pytest_plugin.session import session_state
 from harness.spec import Claim, ClaimsFile, InvalidRecord, load
+from harness.spec.identity import identifies_as_claims_file
 from harness.verdict import ClaimResult
 
 
 def _is_claims_file(config: pytest.Config, file_path: Path) -> bool:
+    """A ``*.toml`` file directly in one of the ``claims_dirs`` that identifies itself as a claims file."""
     if file_path.suffix != ".toml":
         return False
     for entry in config.getini("claims_dirs"):
         directory = (config.rootpath / entry).resolve()
         if file_path.resolve().parent == directory:
-            return True
+            return identifies_as_claims_file(file_path)
     return False
 
 

@@ -13,9 +13,6 @@ from harness.ml.data import DATA_SOURCES
 
 MARKERS = {
     "claims": "a paper claim from claims/*.toml, measured and judged by the harness",
-    "fast": "the harness's own quick tests (CPU, tiny models)",
-    "slow": "tests or claims that take minutes",
-    "gpu": "needs a CUDA device; skipped without one",
     "speed": "a timing claim: run serially, never under pytest-xdist workers",
     "task": "a task-score claim: needs fine-tuned weights and data",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 from pathlib import Path
@@ -15,6 +16,7 @@ from harness.spec import ClaimsFile
 from harness.verdict import ClaimResult
 
 
+
 class ClaimsSession:
     """Per-process state: loaded files, shared measurement cache, and (on the controller) the results."""
 
@@ -25,6 +27,12 @@ class ClaimsSession:
         self.contexts: dict[str, Context] = {}
         self.results: list[ClaimResult] = []
         self.files: dict[str, str] = {}
+        self.started = dt.datetime.now(dt.timezone.utc)
+        self.deselected = 0
+        self.collected = 0
+        self.written: Path | None = None
+        self.report: Path | None = None
+        self.diff: Path | None = None
 
     def context(self, claims_file: ClaimsFile) -> Context:
         if claims_file.path not in self.contexts:
@@ -51,6 +59,13 @@ class ClaimsSession:
                 args.append(flag if value is True else f"{flag}={value}")
         return shlex.join(args)
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += sum(1 for item in items if item.get_closest_marker("claims"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected = sum(1 for item in items if item.get_closest_marker("claims"))
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
@@ -59,11 +74,41 @@ class ClaimsSession:
             if name == "claim_result":
                 self.results.append(ClaimResult.from_dict(json.loads(str(value))))
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def run_info(self, session: pytest.Session, exitstatus: int | pytest.ExitCode) -> dict[str, Any]:
+        """The run's identity for results.json: when, what was selected, whether it is complete."""
+        from harness import __version__
+        from harness.core import environment
+
+        args = [str(a) for a in self.config.invocation_params.args]
+        option = self.config.option
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop or session.shouldfail)
+        named = any("::" in a for a in args)
+        return {
+            "id": "",  # filled in with the run directory's name
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "partial": bool(self.deselected or named or len(self.results) < self.collected),
+            "selection": {
+                "args": args,
+                "markexpr": getattr(option, "markexpr", "") or "",
+                "keyword": getattr(option, "keyword", "") or "",
+                "selected": self.collected,
+                "deselected": self.deselected,
+                "run": len(self.results),
+            },
+            "interrupted": interrupted,
+            "harness_version": __version__,
+            "git": environment.repo_commit(self.config.rootpath),
+        }
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int | pytest.ExitCode) -> None:
         if hasattr(self.config, "workerinput") or not self.results:
             return
         from harness.core import environment
-        from harness.report.results import write_results
+        from harness.report import runs
+        from harness.report.diff import diff, text_lines
+        from harness.report.html import write_report
+        from harness.report.results import read_results, write_results
 
         out = Path(self.config.getoption("claims_out") or self.config.rootpath / DEFAULT_OUT)
         files = {}
@@ -72,24 +117,59 @@ class ClaimsSession:
             if full.is_file():
                 files[path] = {"sha256": environment.file_digest(full), **environment.git_commit(full)}
         command = shlex.join(["pytest", *self.config.invocation_params.args])
-        self.written = out / "results.json"
-        write_results(self.written, self.results, environment.capture(), files, command)
-        from harness.report.html import write_report
-
+        run_dir = runs.new_run_dir(out, self.started)
+        run = {**self.run_info(session, exitstatus), "id": run_dir.name}
+        self.written = run_dir / runs.RESULTS_NAME
+        write_results(self.written, self.results, environment.capture(), files, command, run)
+        previous = runs.previous_complete(out, run_dir)
+        if previous is not None:
+            old_dir, old = previous
+            lines = text_lines(diff(old, read_results(self.written), str(old_dir / runs.RESULTS_NAME), str(self.written)))
+            self.diff = run_dir / runs.DIFF_NAME
+            self.diff.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.report = write_report(self.written)
+        runs.point_latest(out, run_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results or hasattr(self.config, "workerinput"):
             return
         from harness.report.terminal import terminal_lines
 
+        verbose = self.config.getoption("verbose") > 0
         terminalreporter.section("claims: verdicts")
-        for line in terminal_lines(self.results, verbose=self.config.getoption("verbose") >= 0):
+        width = terminalreporter._tw.fullwidth
+        for line in terminal_lines(self.results, verbose=verbose, width=width):
             terminalreporter.write_line(line)
-        written = getattr(self, "written", None)
-        if written is not None:
-            terminalreporter.write_line(f"claims results: {written}")
+        if self.written is not None:
+            terminalreporter.write_line(f"claims results: {self.written}")
             terminalreporter.write_line(f"claims report: {self.report}")
+            if self.diff is not None:
+                terminalreporter.write_line(f"claims diff vs the previous complete run: {self.diff}")
+        _short_summary_without_claims(terminalreporter)
+
+
+def _is_claim_report(report: Any) -> bool:
+    return any(name == "claim_result" for name, _ in getattr(report, "user_properties", ()))
+
+
+def _short_summary_without_claims(terminalreporter: Any) -> None:
+    """Leave claim items out of ``-ra``'s skipped and xfailed lines: their verdicts are listed just above
+    (once each, with the reason); the counts in pytest's last line are kept."""
+    original = terminalreporter.short_test_summary
+
+    def short_test_summary() -> None:
+        saved = {key: terminalreporter.stats.get(key) for key in ("skipped", "xfailed")}
+        for key, reports in saved.items():
+            if reports:
+                terminalreporter.stats[key] = [r for r in reports if not _is_claim_report(r)]
+        try:
+            original()
+        finally:
+            for key, reports in saved.items():
+                if reports is not None:
+                    terminalreporter.stats[key] = reports
+
+    terminalreporter.short_test_summary = short_test_summary
 
 
 def session_state(config: pytest.Config) -> ClaimsSession:

@@ -19,10 +19,12 @@ def write_results(
     environment: Mapping[str, Any],
     claims_files: Mapping[str, Any],
     command: str,
+    run: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the results file (JSON) of one run."""
+    """Write the results file (JSON) of one run; ``run`` is the run's identity (``harness.report.runs``)."""
     payload = {
         "schema": RESULTS_SCHEMA,
+        "run": jsonable(run or {}),
         "command": command,
         "environment": jsonable(environment),
         "claims_files": jsonable(claims_files),

@@ -17,6 +17,7 @@ import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
 from harness.spec.derived import check_formulas, derive_values
+from harness.spec.identity import HEADER
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
 from harness.spec.records import (
@@ -255,6 +256,7 @@ def _parse_claim(
         metric=metric,
         measure=_parse_measure(f, tables),
         note=f.string("note", required=False),
+        headline=f.boolean("headline"),
     )
 
 
@@ -297,7 +299,15 @@ def load(path: str | Path) -> ClaimsFile:
     try:
         top = Fields(shown, None, data)
         top.check_keys(TOP_LEVEL)
-        version = data.get("schema_version", SCHEMA_VERSION)
+        if "schema_version" not in data:  # the key that identifies a claims file (harness.spec.identity)
+            raise top.error(
+                "schema_version",
+                f"a claims file's header: {HEADER}",
+                "no schema_version",
+                f"add `schema_version = {SCHEMA_VERSION}` as the first line (if this is not a claims file, "
+                "move it out of the claims directory, or set the `claims_dirs` ini option)",
+            )
+        version = data["schema_version"]
         if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
             raise top.error(
                 "schema_version", f"{SCHEMA_VERSION}", describe(version), f"write schema_version = {SCHEMA_VERSION}"

@@ -44,6 +44,7 @@ CLAIM_FIELDS = (
     "formula",
     "comparable_on",
     "note",
+    "headline",
     "metric",
     "conditions",
     "tolerance",
@@ -132,6 +133,8 @@ class Claim:
     metric: Metric | None = None
     measure: MeasureSpec | None = None
     note: str = ""
+    #: an abstract-level claim: the report opens with these (``headline = true``)
+    headline: bool = False
 
     @property
     def provenance(self) -> str:
