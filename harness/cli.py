@@ -1,4 +1,4 @@
-"""The command line: ``python -m harness report|diff|audit`` (also installed as ``claims-harness``).
+"""The command line: ``python -m harness report|diff|history|audit`` (also installed as ``claims-harness``).
 
 Exit codes: 0 done (``diff``: no differences); 1 ``diff`` found differences; 2 bad input (a missing or
 malformed file, a bad option), with a message that says what to fix. See docs/cli.md.
@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Reports, run comparisons and audits of third-party numbers for the claims harness. "
         "Measuring is done by `pytest -m claims`; these commands only read what it wrote.",
     )
+    from harness import __version__
+
+    parser.add_argument("--version", action="version", version=f"claims-harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     report = sub.add_parser(
@@ -45,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="the earlier results.json")
     diff.add_argument("new", type=Path, metavar="NEW", help="the later results.json")
+
+    history = sub.add_parser(
+        "history",
+        help="list past runs, newest first: id, time, complete or partial, counts per verdict, selection",
+        description="List the runs `pytest -m claims` wrote under DIR (one directory per run), newest first.",
+    )
+    history.add_argument(
+        "out", type=Path, nargs="?", default=Path("claims-results"), metavar="DIR", help="default: claims-results"
+    )
 
     audit = sub.add_parser(
         "audit",
@@ -83,6 +95,15 @@ def _diff(args: argparse.Namespace) -> int:
     result = diff(read_results(args.old), read_results(args.new), str(args.old), str(args.new))
     print("\n".join(text_lines(result)))
     return 1 if result.differs else 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from harness.report.history import history_lines
+
+    if args.out.exists() and not args.out.is_dir():
+        raise NotADirectoryError(f"{args.out}: not a directory (give the --claims-out directory of the runs)")
+    print("\n".join(history_lines(args.out)))
+    return 0
 
 
 def _claims_path(args: argparse.Namespace, named: str) -> Path:
@@ -128,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"report": _report, "diff": _diff, "audit": _audit}[args.command]
+    command = {"report": _report, "diff": _diff, "history": _history, "audit": _audit}[args.command]
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:

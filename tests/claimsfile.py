@@ -91,5 +91,5 @@ def write(p: pytest.Pytester, *records: dict[str, Any], name: str = "toy") -> Pa
 
 def results(p: pytest.Pytester, out: str = "out") -> dict[str, dict[str, Any]]:
     """The results of a pytester run written with ``--claims-out=out``, by claim id."""
-    data = json.loads((p.path / out / "results.json").read_text())
+    data = json.loads((p.path / out / "latest" / "results.json").read_text())
     return {r["id"]: r for r in data["results"]}

@@ -37,7 +37,13 @@ def test_a_tolerance_loosened_between_two_runs_is_shown(
     project.runpytest("-m", "claims", "--claims-out=new")
     capsys.readouterr()
 
-    code = main(["diff", str(project.path / "old" / "results.json"), str(project.path / "new" / "results.json")])
+    code = main(
+        [
+            "diff",
+            str(project.path / "old" / "latest" / "results.json"),
+            str(project.path / "new" / "latest" / "results.json"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "claims/toy.toml: content changed between the runs: sha256" in out
@@ -57,7 +63,7 @@ def test_the_same_run_twice_has_no_differences(project: pytest.Pytester, capsys:
     write(project, claim("c.one", value=1.0, measure=fixed(1.0)), claim("c.two", value=1.0))
     project.runpytest("-m", "claims", "--claims-out=out")
     capsys.readouterr()
-    path = str(project.path / "out" / "results.json")
+    path = str(project.path / "out" / "latest" / "results.json")
     assert main(["diff", path, path]) == 0
     assert "0 differences; 2 claims unchanged." in capsys.readouterr().out
 

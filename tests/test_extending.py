@@ -123,7 +123,7 @@ def test_plugin_kind_unit_and_builder_from_an_installed_package(pytester: pytest
             mp.setenv(key, value)
         result = pytester.runpytest_subprocess("-m", "claims", "--claims-out=out", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
-    data = json.loads((pytester.path / "out" / "results.json").read_text())
+    data = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())
     by_id = {r["id"]: r for r in data["results"]}
     assert by_id["plugin.constant"]["verdict"] == "REPRODUCED"
     assert by_id["plugin.params"]["measured"] == pytest.approx(0.121)

@@ -492,7 +492,7 @@ def test_every_case_end_to_end_fails_one_item_without_a_traceback(pytester: pyte
             assert any(f"claim {case.claim_id!r}: field {case.field!r}" in r.longreprtext for r in failed), case.name
         passed = sorted(r.nodeid.split("::")[1] for r in items if r.passed)
         assert passed == ([] if case.file_level else sorted([*GOOD_IDS, *case.also_valid])), case.name
-    results = json.loads((pytester.path / "out" / "results.json").read_text())["results"]
+    results = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())["results"]
     assert sum(r["verdict"] == "ERROR" for r in results) == broken
     assert sum(r["verdict"] == "REPRODUCED" for r in results) == valid
 

@@ -413,7 +413,9 @@ def test_planted_parameter_counts_end_to_end(pytester: pytest.Pytester) -> None:
         r.nodeid.split("::")[1]: r for r in in_process.getreports("pytest_runtest_logreport") if r.when == "call"
     }
     got = {cid: r.outcome for cid, r in reports.items()}
-    results = {r["id"]: r for r in json.loads((pytester.path / "out" / "results.json").read_text())["results"]}
+    results = {
+        r["id"]: r for r in json.loads((pytester.path / "out" / "latest" / "results.json").read_text())["results"]
+    }
     wrong = {cid: got.get(cid) for cid in expected if got.get(cid) != expected[cid]}
     print(f"end-to-end planted cases: {len(expected)}; wrong outcomes: {len(wrong)}")
     assert wrong == {}

@@ -500,7 +500,7 @@ def test_timings_are_written_to_pytest_benchmark_storage(
     big = by_name["claims/tiny.toml::speed.big"]
     assert big["stats"]["rounds"] == len(big["stats"]["data"]) >= 20 and big["extra_info"]["model"] == "big"
     assert len(list(storage.glob("*/0001_*.json"))) == 1
-    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    results = json.loads((tmp_path / "results" / "latest" / "results.json").read_text())
     details = {r["id"]: r["details"] for r in results["results"]}
     assert details["speed.big"]["benchmark"] == "recorded in pytest-benchmark as claims/tiny.toml::speed.big"
 

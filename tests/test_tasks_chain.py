@@ -81,7 +81,7 @@ def _run(
         *args,
     ]
     result = pytester.runpytest_subprocess(*options) if subprocess else pytester.runpytest(*options)
-    written = out / "results.json"
+    written = out / "latest" / "results.json"
     results = json.loads(written.read_text())["results"] if written.exists() else []
     by_id: dict[str, dict[str, Any]] = {}
     for r in results:
@@ -216,7 +216,7 @@ def check_each_model_trained_once(pytester, world, tmp_path, monkeypatch, worker
     trained = _trainings(cache)
     assert sorted(t["entry"].split("-s1-")[0] for t in trained) == ["glue-sst2-tiny_bert", "glue-stsb-tiny_distilbert"]
     assert {t["worker"] for t in trained} <= {f"gw{i}" for i in range(workers)}
-    results = json.loads((pytester.path / "out" / "results.json").read_text())["results"]
+    results = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())["results"]
     assert len(results) == 4 * workers  # each claim once per worker, the same value from the one cached model
     for r in results:
         assert r["measured"] == by_id[r["id"]]["measured"]
@@ -258,7 +258,7 @@ def test_without_weights_or_data_every_task_claim_is_not_run_with_a_remedy(pytes
         "-p",
         "no:cacheprovider",
     )
-    results = {r["id"]: r for r in json.loads((out / "results.json").read_text())["results"]}
+    results = {r["id"]: r for r in json.loads((out / "latest" / "results.json").read_text())["results"]}
     claims_file = load(ROOT / "claims" / "distilbert.toml")
     task_claims = [c for c in claims_file.claims if c.measure is not None and c.measure.kind == "task_score"]
     assert len(task_claims) == 26  # 9 GLUE tasks x 2 models, IMDb x 2, SQuAD EM/F1 x 3 models

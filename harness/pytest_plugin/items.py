@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.core import progress
 from harness.core.errors import ClaimError, HarnessError
 from harness.pytest_plugin.session import session_state
 from harness.spec import Claim, ClaimsFile, InvalidRecord, load
@@ -138,7 +139,10 @@ class ClaimItem(pytest.Item):
 
         state = session_state(self.config)
         try:
-            result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, state.reproduce(self.nodeid))
+            with progress.claim(self.claim.id):
+                result = evaluate(
+                    self.claim, state.context(self.claims_file), self.nodeid, state.reproduce(self.nodeid)
+                )
         except HarnessError as exc:
             self.user_properties.append(("verdict", "ERROR"))
             error = ClaimResult(

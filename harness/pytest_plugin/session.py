@@ -16,7 +16,6 @@ from harness.spec import ClaimsFile
 from harness.verdict import ClaimResult
 
 
-
 class ClaimsSession:
     """Per-process state: loaded files, shared measurement cache, and (on the controller) the results."""
 
@@ -27,7 +26,7 @@ class ClaimsSession:
         self.contexts: dict[str, Context] = {}
         self.results: list[ClaimResult] = []
         self.files: dict[str, str] = {}
-        self.started = dt.datetime.now(dt.timezone.utc)
+        self.started = dt.datetime.now(dt.UTC)
         self.deselected = 0
         self.collected = 0
         self.written: Path | None = None
@@ -86,7 +85,7 @@ class ClaimsSession:
         return {
             "id": "",  # filled in with the run directory's name
             "started": self.started.isoformat(timespec="seconds"),
-            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "partial": bool(self.deselected or named or len(self.results) < self.collected),
             "selection": {
                 "args": args,
@@ -124,7 +123,9 @@ class ClaimsSession:
         previous = runs.previous_complete(out, run_dir)
         if previous is not None:
             old_dir, old = previous
-            lines = text_lines(diff(old, read_results(self.written), str(old_dir / runs.RESULTS_NAME), str(self.written)))
+            lines = text_lines(
+                diff(old, read_results(self.written), str(old_dir / runs.RESULTS_NAME), str(self.written))
+            )
             self.diff = run_dir / runs.DIFF_NAME
             self.diff.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.report = write_report(self.written)
@@ -137,7 +138,8 @@ class ClaimsSession:
 
         verbose = self.config.getoption("verbose") > 0
         terminalreporter.section("claims: verdicts")
-        width = terminalreporter._tw.fullwidth
+        # a terminal's own width; a log (no terminal) gets longer lines rather than cut reasons
+        width = terminalreporter._tw.fullwidth if terminalreporter.isatty else 120
         for line in terminal_lines(self.results, verbose=verbose, width=width):
             terminalreporter.write_line(line)
         if self.written is not None:

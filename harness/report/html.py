@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.files import atomic_write_text
-from harness.report.missing import missing
-from harness.report.overview import headline, overview
 from harness.report.charts import CHART_WIDTH, LABEL_X, PLOT_W, PLOT_X, ROW_H, TEXT_X, TOP, charts
+from harness.report.missing import missing
 from harness.report.ordering import ORDER, anchor, as_number, deviation_widths, severity_key, tolerance_width
+from harness.report.overview import headline, overview
 from harness.report.results import read_results
 from harness.report.runs import DIFF_NAME
 from harness.report.terminal import fmt_value

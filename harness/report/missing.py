@@ -51,7 +51,7 @@ class Missing:
         return len(self.resource_claims) + sum(len(g.claims) for g in self.groups)
 
     def headline(self) -> str:
-        """"supply these 3 checkpoints and 9 data sets to run 40 claims" (empty when nothing is itemised)."""
+        """ "supply these 3 checkpoints and 9 data sets to run 40 claims" (empty when nothing is itemised)."""
         if not self.resource_claims:
             return ""
         parts = []
@@ -85,7 +85,10 @@ def missing(results: Iterable[ClaimResult]) -> Missing:
         claims.append(r.id)
     order = list(RESOURCE_KINDS)
     resources = sorted(
-        (Resource(key.split(" ", 1)[0], key.split(" ", 1)[1], how, tuple(ids)) for key, (how, ids) in by_resource.items()),
+        (
+            Resource(key.split(" ", 1)[0], key.split(" ", 1)[1], how, tuple(ids))
+            for key, (how, ids) in by_resource.items()
+        ),
         key=lambda x: (order.index(x.kind), x.name),
     )
     groups = sorted(

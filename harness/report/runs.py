@@ -25,7 +25,7 @@ ID_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 def run_id(started: dt.datetime) -> str:
-    return started.astimezone(dt.timezone.utc).strftime(ID_FORMAT)
+    return started.astimezone(dt.UTC).strftime(ID_FORMAT)
 
 
 def new_run_dir(out: Path, started: dt.datetime) -> Path:

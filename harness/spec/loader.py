@@ -17,9 +17,9 @@ import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
 from harness.spec.derived import check_formulas, derive_values
-from harness.spec.identity import HEADER
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
+from harness.spec.identity import HEADER
 from harness.spec.records import (
     CLAIM_FIELDS,
     ID_PATTERN,
