@@ -130,7 +130,9 @@ class ClaimsSession:
             self.diff.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.report = write_report(self.written)
         runs.point_latest(out, run_dir)
+        _benchmark_table_only_when_verbose(self.config)
 
+    @pytest.hookimpl(trylast=True)  # after other plug-ins' sections (pytest-benchmark's table): the paths end it
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results or hasattr(self.config, "workerinput"):
             return
@@ -148,6 +150,14 @@ class ClaimsSession:
             if self.diff is not None:
                 terminalreporter.write_line(f"claims diff vs the previous complete run: {self.diff}")
         _short_summary_without_claims(terminalreporter)
+
+
+def _benchmark_table_only_when_verbose(config: pytest.Config) -> None:
+    """pytest-benchmark's timing table (10 lines for the speed claims) only under -v: the claims' own lines
+    already give the numbers, and the timings are saved with --benchmark-autosave / --benchmark-json either way."""
+    session = getattr(config, "_benchmarksession", None)  # pytest-benchmark's session object, when installed
+    if session is not None and config.getoption("verbose") <= 0 and hasattr(session, "quiet"):
+        session.quiet = True
 
 
 def _is_claim_report(report: Any) -> bool:

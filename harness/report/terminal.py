@@ -79,8 +79,7 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
     if not verbose:
         needed = missing(ordered)
         if needed.resource_claims:
-            names = ", ".join(r.name for r in needed.resources)
-            out.append(_fit(f"not run: {needed.headline()} ({names}); -v or the report says how", width))
+            out.append(f"not run: {needed.headline()}; the report lists each once (-v: every claim's remedy)")
     counts = summary(ordered)
     out.append("claims: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     return out
