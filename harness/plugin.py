@@ -33,6 +33,7 @@ __all__ = [
     "pytest_configure",
     "pytest_load_initial_conftests",
     "pytest_report_header",
+    "pytest_unconfigure",
 ]
 
 
@@ -41,3 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     configure_output(config)
     config.pluginmanager.register(ClaimsSession(config, measurement_options(config)), "claims-session")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from harness.core import progress
+
+    progress.configure(None)

@@ -1,7 +1,9 @@
 """Progress bars for long steps (timing, fine-tuning, evaluation), written to the terminal even under capture.
 
-The pytest plug-in calls ``configure`` once: bars go to the real stderr (``sys.__stderr__``, which pytest's
-capture does not replace) when it is a terminal and the run is not ``-q``; otherwise every bar is a no-op.
+The pytest plug-in calls ``configure`` once: when stderr is a terminal and the run is not ``-q``, bars go to
+the controlling terminal (``/dev/tty``): pytest's default capture redirects file descriptors 1 and 2 while a
+test runs, so neither ``sys.__stderr__`` nor the terminal reporter's file reaches the screen then. Otherwise
+(a log, CI, ``-q``) every bar is a no-op.
 A claim item sets the label its bars carry (``claim``), so that a bar says which claim it belongs to. tqdm
 is imported only when a bar is shown.
 """
@@ -9,7 +11,7 @@ is imported only when a bar is shown.
 from __future__ import annotations
 
 import contextlib
-import sys
+import os
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -17,16 +19,24 @@ _state: dict[str, Any] = {"stream": None, "claim": ""}
 
 
 def configure(stream: IO[str] | None) -> None:
-    """Show bars on ``stream`` (None: show none)."""
+    """Show bars on ``stream`` (None: show none); a terminal opened by ``terminal_stream`` before is closed."""
+    previous = _state["stream"]
+    if previous is not None and previous is not stream and getattr(previous, "name", "") == "/dev/tty":
+        previous.close()
     _state["stream"] = stream
 
 
 def terminal_stream(quiet: bool) -> IO[str] | None:
-    """The stream bars go to: the process's real stderr when it is a terminal and not ``quiet``, else None."""
-    stream = sys.__stderr__
-    if quiet or stream is None or not stream.isatty():
+    """The stream bars go to: the controlling terminal when stderr is one (checked while pytest's capture is
+    suspended, as it is during ``pytest_configure``) and not ``quiet``, else None."""
+    if quiet:
         return None
-    return stream
+    try:
+        if not os.isatty(2):
+            return None
+        return open("/dev/tty", "w", encoding="utf-8", buffering=1)  # noqa: SIM115  (closed by ``configure``)
+    except OSError:  # no controlling terminal (a daemon, some CI runners)
+        return None
 
 
 def enabled() -> bool:
@@ -76,6 +86,6 @@ def bar(total: int | None, what: str, unit: str = "it") -> Iterator[Any]:
 
     label = f"{_state['claim']}: " if _state["claim"] else ""
     with tqdm(
-        total=total, desc=label + what, unit=unit, file=stream, leave=False, dynamic_ncols=True, mininterval=0.5
+        total=total, desc=label + what, unit=unit, file=stream, leave=False, mininterval=0.5
     ) as shown:
         yield shown
