@@ -85,7 +85,5 @@ def bar(total: int | None, what: str, unit: str = "it") -> Iterator[Any]:
     from tqdm import tqdm
 
     label = f"{_state['claim']}: " if _state["claim"] else ""
-    with tqdm(
-        total=total, desc=label + what, unit=unit, file=stream, leave=False, mininterval=0.5
-    ) as shown:
+    with tqdm(total=total, desc=label + what, unit=unit, file=stream, leave=False, mininterval=0.5) as shown:
         yield shown
