@@ -1,4 +1,4 @@
-"""The command line: ``python -m harness fetch|report|diff|audit`` (also installed as ``claims-harness``).
+"""The command line: ``python -m harness fetch|report|diff|history|audit`` (also installed as ``claims-harness``).
 
 Exit codes: 0 done (``diff``: no differences); 1 ``diff`` found differences; 2 bad input (a missing or
 malformed file, a bad option) or a failed download, with a message that says what to fix. See docs/cli.md.
@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Reports, run comparisons and audits of third-party numbers for the claims harness. "
         "Measuring is done by `pytest -m claims`; these commands only read what it wrote.",
     )
+    from harness import __version__
+
+    parser.add_argument("--version", action="version", version=f"claims-harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     fetch = sub.add_parser(
@@ -86,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="the earlier results.json")
     diff.add_argument("new", type=Path, metavar="NEW", help="the later results.json")
+
+    history = sub.add_parser(
+        "history",
+        help="list past runs, newest first: id, time, complete or partial, counts per verdict, selection",
+        description="List the runs `pytest -m claims` wrote under DIR (one directory per run), newest first.",
+    )
+    history.add_argument(
+        "out", type=Path, nargs="?", default=Path("claims-results"), metavar="DIR", help="default: claims-results"
+    )
 
     audit = sub.add_parser(
         "audit",
@@ -162,6 +174,15 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if result.differs else 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    from harness.report.history import history_lines
+
+    if args.out.exists() and not args.out.is_dir():
+        raise NotADirectoryError(f"{args.out}: not a directory (give the --claims-out directory of the runs)")
+    print("\n".join(history_lines(args.out)))
+    return 0
+
+
 def _claims_path(args: argparse.Namespace, named: str) -> Path:
     """--claims, else the replication's ``report.claims``: relative to the current directory, else to the
     project root that holds the replications directory."""
@@ -207,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"fetch": _fetch, "report": _report, "diff": _diff, "audit": _audit}[args.command]
+    command = {"fetch": _fetch, "report": _report, "diff": _diff, "history": _history, "audit": _audit}[args.command]
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:

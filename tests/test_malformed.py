@@ -378,6 +378,15 @@ FILE_CASES = [
     file_case("recipe_not_a_table", lambda d: d.update(recipes={"r": [1]}), "recipes.r"),
 ]
 CASES = RECORD_CASES + FILE_CASES
+#: the file cases whose text carries no claims header: the plug-in does not collect them (the loader still
+#: reports each when asked to load it)
+UNIDENTIFIED = {
+    "empty_file",
+    "only_whitespace_and_comments",
+    "utf16_with_bom",
+    "binary_garbage",
+    "arrays_nested_thousands_deep",
+}
 #: missing paths and directories are malformed "files" too, but only the loader sees them
 PATH_CASES = ("missing.toml", "a_directory.toml")
 #: a chain of 2000 derived claims, listed bottom first or top first (only the loader test runs these)
@@ -470,8 +479,11 @@ def test_every_case_end_to_end_fails_one_item_without_a_traceback(pytester: pyte
     run = pytester.runpytest("-p", "no:cacheprovider", "--claims-out=out")
     text = run.stdout.str()
     assert "Traceback" not in text and "INTERNALERROR" not in text
-    valid = sum(len(GOOD_IDS) + len(c.also_valid) for c in CASES if not c.file_level)
-    broken = sum(c.errors for c in CASES)
+    # files with no claims header (no schema_version, no [source] with [[claims]]) are not claims files:
+    # not collected at all (harness.spec.identity), so another project's claims/*.toml stays untouched
+    collected = [c for c in CASES if c.name not in UNIDENTIFIED]
+    valid = sum(len(GOOD_IDS) + len(c.also_valid) for c in collected if not c.file_level)
+    broken = sum(c.errors for c in collected)
     run.assert_outcomes(passed=valid, failed=broken)
 
     in_process = run.reprec  # type: ignore[attr-defined]  (in-process runs have it)
@@ -479,7 +491,8 @@ def test_every_case_end_to_end_fails_one_item_without_a_traceback(pytester: pyte
     by_file: dict[str, list[Any]] = {}
     for report in reports:
         by_file.setdefault(report.nodeid.split("::")[0], []).append(report)
-    for case in CASES:
+    assert not {f"claims/{name}.toml" for name in UNIDENTIFIED} & set(by_file)
+    for case in collected:
         shown = f"claims/{case.name}.toml"
         items = by_file[shown]
         failed = [r for r in items if r.failed]

@@ -74,7 +74,7 @@ def test_not_run_says_what_to_supply_and_not_comparable_shows_the_numbers(projec
             measure=fixed(3.5, conditions={"device": "cuda"}),
         ),
     )
-    run = project.runpytest("-m", "claims", "-rs", "--claims-out=out")
+    run = project.runpytest("-m", "claims", "-v", "--claims-out=out")
     run.stdout.fnmatch_lines(["*needs a phone*", "*to run it: run it on the phone*"])
     r = results(project)
     assert r["v.not_run"]["remedy"] == "run it on the phone"
@@ -116,21 +116,25 @@ def test_a_bad_record_is_its_own_failing_item_and_the_others_run(project: pytest
 
 def test_a_file_that_is_not_toml_is_one_failing_item(project: pytest.Pytester) -> None:
     (project.path / "claims").mkdir()
-    (project.path / "claims" / "broken.toml").write_text("[source\nkey = 1\n")
+    (project.path / "claims" / "broken.toml").write_text("schema_version = 1\n[source\nkey = 1\n")
     write(project, claim("v.good", value=1.0, measure=fixed(1.0)))
     run = project.runpytest("-m", "claims")
     run.assert_outcomes(passed=1, failed=1)
     run.stdout.fnmatch_lines(["*claims/broken.toml: expected valid TOML; found a syntax error*"])
 
 
-def test_markers_are_registered_and_select_claims(project: pytest.Pytester) -> None:
+def test_the_plugin_registers_its_own_markers_and_not_the_projects(project: pytest.Pytester) -> None:
     write(project, claim("v.one", value=1.0, measure=fixed(1.0)))
-    project.makepyfile(test_own="import pytest\n\n@pytest.mark.fast\ndef test_x():\n    assert True\n")
-    project.runpytest("-m", "fast").assert_outcomes(passed=1)
+    project.makepyfile(test_own="import pytest\n\n@pytest.mark.speed\ndef test_x():\n    assert True\n")
+    project.runpytest("-m", "speed").assert_outcomes(passed=1)
     project.runpytest("-m", "claims").assert_outcomes(passed=1)
     markers = project.runpytest("--markers").stdout.str()
-    for name in ("claims:", "fast:", "slow:", "gpu:"):
+    for name in ("claims:", "speed:", "task:"):
         assert f"@pytest.mark.{name}" in markers
+    for name in ("fast:", "slow:", "gpu:"):  # this repository's markers (pyproject.toml), not the plug-in's
+        assert f"@pytest.mark.{name}" not in markers
+    run = project.runpytest("-m", "fast")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR and "Unknown marker" in run.stderr.str()
 
 
 def test_parameter_counts_are_measured_from_the_config(project: pytest.Pytester) -> None:

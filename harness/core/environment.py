@@ -79,6 +79,21 @@ def git_commit(path: Path) -> dict[str, Any]:
     return {"commit": commit or None, "dirty": bool(dirty) if dirty is not None else None}
 
 
+def repo_commit(directory: Path) -> dict[str, Any]:
+    """The HEAD commit of the git repository that holds ``directory``, and whether its tree has changes."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit or None, "dirty": bool(dirty) if dirty is not None and commit else None}
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file (a claims or replication file)."""
     return sha256_file(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def did_you_mean(found: str, choices: Iterable[str]) -> str:
@@ -53,12 +53,15 @@ class ClaimError(HarnessError):
 class NotRunError(HarnessError):
     """A measurement cannot run here: a resource (weights, data, a device) is missing.
 
-    ``remedy`` says exactly what to supply and how (an option, a path, a command).
+    ``remedy`` says exactly what to supply and how (an option, a path, a command). ``needs`` names the missing
+    resources one by one ("checkpoint <hub id>", "data <task>" -> how to supply that one), so that a report
+    can say "supply these 3 checkpoints and 9 data sets" once instead of repeating every remedy.
     """
 
-    def __init__(self, reason: str, remedy: str) -> None:
+    def __init__(self, reason: str, remedy: str, needs: Mapping[str, str] | None = None) -> None:
         self.reason = reason
         self.remedy = remedy
+        self.needs = dict(needs or {})
         super().__init__(f"{reason}. To run it: {remedy}")
 
 

@@ -51,6 +51,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
     decision: Decision | None = None
     extra: dict[str, Any] = {}
     problem = None if measurement is None else _problem(measurement)
+    needs: dict[str, str] = {} if not_run is None else dict(not_run.needs)
     if measurement is not None:
         compared = comparability(claim, measurement, context)
     if measurement is not None and problem is None:
@@ -126,6 +127,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         details=({} if measurement is None else dict(measurement.details))
         | ({"statistic_mismatch": list(compared.statistics)} if compared and compared.statistics else {}),
         remedy=remedy,
+        needs=needs if remedy is not None else {},
         smoke=bool(measurement is not None and measurement.smoke),
         reproduce=reproduce,
         claims_file=claim.path,

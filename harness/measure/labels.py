@@ -37,4 +37,5 @@ def provenance_of(claim: Claim) -> dict[str, Any]:
         if claim.metric is None
         else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
         "note": claim.note,
+        "headline": claim.headline,
     }

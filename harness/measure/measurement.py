@@ -145,15 +145,20 @@ class Context:
                 missing[name] = exc
         if missing:
             remedies = list(dict.fromkeys(e.remedy for e in missing.values()))
+            needs = {k: v for e in missing.values() for k, v in e.needs.items()}
+            # a component without itemised needs still blocks the claim: keep it, so no list of resources
+            # promises that checkpoints and data alone would run this claim
+            needs.update({f"other {n}": e.remedy for n, e in missing.items() if not e.needs})
             if len(remedies) <= 2:
                 reasons = "; ".join(dict.fromkeys(e.reason for e in missing.values()))
-                raise NotRunError(f"its components cannot be measured here ({reasons})", "; ".join(remedies))
+                raise NotRunError(f"its components cannot be measured here ({reasons})", "; ".join(remedies), needs)
             # many components, each with its own remedy: name them rather than repeat every remedy
             raise NotRunError(
                 f"{len(missing)} of its {len(claim.formula.names)} components cannot be measured here "
                 f"({', '.join(missing)})",
                 "supply what each component's own NOT_RUN remedy asks for (shown with each of them in this run), "
                 f"then rerun this claim; the first one: {remedies[0]}",
+                needs,
             )
         base = {n: to_base(m.value, m.unit) for n, m in parts.items()}
         formula_error = None

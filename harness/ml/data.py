@@ -247,6 +247,7 @@ def _load_hub(t: Task, split: str, revision: str | None = None) -> TaskData:
             f"the dataset {t.hub_id}{f' ({t.hub_config})' if t.hub_config else ''} split {name!r} is not available "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
             data_remedy(t, (split,), "auto"),
+            {f"data {t.name}": data_remedy(t, (split,), "auto")},
         ) from None
     if "idx" in ds.column_names:
         ds = ds.remove_columns("idx")
@@ -301,6 +302,7 @@ def load(t: Task, split: str, options: DataOptions, revision: str | None = None)
         raise NotRunError(
             f"the {t.name} {split} data is not on this machine ({missing}; data source 'local')",
             data_remedy(t, (split,), "local"),
+            {f"data {t.name}": data_remedy(t, (split,), "local")},
         )
     return _load_hub(t, split, revision)
 

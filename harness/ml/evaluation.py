@@ -89,9 +89,12 @@ def forward_sorted(
     Returns, for each name in ``outputs`` (e.g. ``logits``), one array per example in the input order;
     ``per_token`` outputs (QA start/end logits) are cut to the example's own length.
     """
+    import contextlib
+
     import numpy as np
     import torch
-    from tqdm.auto import tqdm
+
+    from harness.core import progress as bars
 
     names = _accepted_inputs(model, list(encodings))
     ids = encodings["input_ids"]
@@ -106,7 +109,7 @@ def forward_sorted(
     with (
         torch.inference_mode(),
         autocast,
-        tqdm(total=len(ids), desc=desc, unit="ex", mininterval=1.0, disable=not progress) as bar,
+        bars.bar(len(ids), desc, unit="ex") if progress else contextlib.nullcontext(bars.bar_off()) as bar,
     ):
         for batch in batches_by_length(lengths, batch_size):
             inputs = {

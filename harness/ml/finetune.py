@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.core import progress
 from harness.core.errors import MeasurementError
 
 if TYPE_CHECKING:
@@ -21,6 +22,20 @@ from harness.ml.devices import distributed
 from harness.ml.recipes import Recipe
 
 # ---------------------------------------------------------------- training
+
+
+def _ProgressCallback(bar: Any) -> Any:  # noqa: N802  (a class made on demand: transformers is heavy)
+    """A ``TrainerCallback`` that moves ``bar`` one step per optimizer step (total: the run's max steps)."""
+    from transformers import TrainerCallback
+
+    class ProgressCallback(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            bar.reset(total=state.max_steps)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            bar.update(1)
+
+    return ProgressCallback()
 
 
 def model_class(task: Task) -> Any:
@@ -172,9 +187,12 @@ def train_model(
             bf16=runtime.autocast == "bfloat16",
             tf32=True if cuda and runtime.autocast == "bfloat16" else None,
             dataloader_num_workers=0,
+            disable_tqdm=True,  # harness.core.progress shows one bar that names the claim, task and seed
         )
         trainer = Trainer(model=model, args=args, train_dataset=features, processing_class=tokenizer)
-        result = trainer.train()
+        with progress.bar(None, f"fine-tune {base_dir.name} on {task.name}, seed {seed}", unit="step") as bar:
+            trainer.add_callback(_ProgressCallback(bar))
+            result = trainer.train()
         if int(getattr(result, "global_step", 0) or 0) <= 0:
             raise MeasurementError(
                 f"recipe {recipe.name}: fine-tuning ran 0 training steps ({len(features)} training features, "

@@ -9,6 +9,7 @@ bootstrap indices for both keeps that pairing in the ratio's interval.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import math
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from harness.core import progress
 from harness.core.stats import bootstrap_indices, mean_replicates, percentile_interval, rng
 
 if TYPE_CHECKING:
@@ -220,6 +222,8 @@ def paired_run(
     retimed = 0
     stopped = ""
     loop_start = time.perf_counter()
+    shown = contextlib.ExitStack()
+    bar = shown.enter_context(progress.bar(rule.min_inputs, "timing " + " vs ".join(models), unit="input"))
     try:
         position = 0
         while not stopped:
@@ -255,7 +259,11 @@ def paired_run(
                     per_input = sums[:, seen] / counts[seen]
                     halfwidth = ratio_halfwidth(per_input, bootstrap_indices(measured, rng(BOOTSTRAP_SEED)))
             stopped = rule.reason(measured, time.perf_counter() - loop_start, halfwidth) or ""
+            bar.update(1)
+            if due and halfwidth is not None and math.isfinite(halfwidth):
+                bar.set_postfix_str(f"ratio +-{halfwidth:.1%}")
     finally:
+        shown.close()
         if gc_was_enabled:
             gc.enable()
 

@@ -9,20 +9,23 @@ from typing import Any
 
 import pytest
 
+from harness.core import progress
 from harness.core.errors import ClaimError, HarnessError
 from harness.pytest_plugin.session import session_state
 from harness.spec import Claim, ClaimsFile, InvalidRecord, load
+from harness.spec.identity import identifies_as_claims_file
 from harness.spec.locate import record_line
 from harness.verdict import ClaimResult
 
 
 def _is_claims_file(config: pytest.Config, file_path: Path) -> bool:
+    """A ``*.toml`` file directly in one of the ``claims_dirs`` that identifies itself as a claims file."""
     if file_path.suffix != ".toml":
         return False
     for entry in config.getini("claims_dirs"):
         directory = (config.rootpath / entry).resolve()
         if file_path.resolve().parent == directory:
-            return True
+            return identifies_as_claims_file(file_path)
     return False
 
 
@@ -154,7 +157,8 @@ class ClaimItem(pytest.Item):
         state = session_state(self.config)
         reproduce = state.reproduce(self.nodeid)
         try:
-            result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, reproduce)
+            with progress.claim(self.claim.id):
+                result = evaluate(self.claim, state.context(self.claims_file), self.nodeid, reproduce)
         except Exception as exc:  # any failure of a measurement is this claim's ERROR, never a lost claim
             message, full = failure_message(self.claim.id, exc)
             result = error_result(

@@ -13,13 +13,21 @@ from harness.ml.data import DATA_SOURCES
 
 MARKERS = {
     "claims": "a paper claim from claims/*.toml, measured and judged by the harness",
-    "fast": "the harness's own quick tests (CPU, tiny models)",
-    "slow": "tests or claims that take minutes",
-    "gpu": "needs a CUDA device; skipped without one",
     "speed": "a timing claim: run serially, never under pytest-xdist workers",
     "task": "a task-score claim: needs fine-tuned weights and data",
 }
 DEFAULT_OUT = "claims-results"
+#: the options that take a value (written ``--option=VALUE``; see ``check_separate_values``)
+VALUE_OPTIONS = (
+    "--claims-out",
+    "--claims-models-dir",
+    "--claims-data-dir",
+    "--claims-cache-dir",
+    "--claims-device",
+    "--claims-speed-profile",
+    "--claims-data-source",
+    "--claims-task-evidence",
+)
 SPEED_PROFILES = ("quick", "full")
 ENV = {"models_dir": "CLAIMS_MODELS_DIR", "data_dir": "CLAIMS_DATA_DIR", "cache_dir": "CLAIMS_CACHE_DIR"}
 
@@ -155,3 +163,48 @@ def measurement_options(config: pytest.Config) -> Options:
         root=config.rootpath,
         extra={"benchmark_recorder": BenchmarkRecorder(config)},
     )
+
+
+def check_separate_values(args: list[str], cwd: Path) -> None:
+    """Refuse ``--claims-out DIR`` (a separate value) where DIR exists: pytest decides its rootdir, and so
+    its configuration file and test paths, from the existing paths among the arguments before it knows this
+    plug-in's options, so such a run would collect the wrong files. ``--claims-out=DIR`` always works, and so
+    does a separate value that is not an existing path."""
+    for option, value in zip(args, args[1:], strict=False):
+        if option in VALUE_OPTIONS and not value.startswith("-") and (cwd / value).exists():
+            raise pytest.UsageError(
+                f"{option} {value}: write the value with '=': {option}={value} (pytest decides its rootdir "
+                f"and test paths before it knows the claims options, and would take {value} for a test path)"
+            )
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    check_separate_values(list(args), early_config.invocation_params.dir)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from harness import __version__
+
+    dirs = ", ".join(config.getini("claims_dirs"))
+    return f"claims-harness {__version__} (claims files from: {dirs}; -p no:claims turns the plug-in off)"
+
+
+#: the libraries' own logging, quiet unless -v (set before they are imported; a value already set wins)
+QUIET_LOGS = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "DATASETS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
+
+
+def configure_output(config: pytest.Config) -> None:
+    """Progress bars on the terminal (not under -q, not when it is no terminal, not on an xdist worker);
+    transformers' and datasets' logs quiet by default (-v restores them)."""
+    from harness.core import progress
+
+    verbose = config.getoption("verbose")
+    worker = hasattr(config, "workerinput")
+    progress.configure(None if worker else progress.terminal_stream(quiet=verbose < 0))
+    if verbose <= 0:
+        for name, value in QUIET_LOGS.items():
+            os.environ.setdefault(name, value)

@@ -34,6 +34,7 @@ class ClaimsSession:
         self.written: Path | None = None
         self.report: Path | None = None
         self.write_error: str | None = None
+        self.diff: Path | None = None
 
     @property
     def results(self) -> list[ClaimResult]:
@@ -114,10 +115,13 @@ class ClaimsSession:
             self.write_error = f"claims results could not be written under {self.out}: {type(exc).__name__}: {exc}"
 
     def _write(self, interrupted: bool) -> None:
+        from harness import __version__
         from harness.core import environment
+        from harness.core.files import atomic_write_text
+        from harness.report.diff import diff, text_lines
         from harness.report.html import write_report
-        from harness.report.results import write_results
-        from harness.report.runs import RESULTS_NAME, new_run_dir, point_latest
+        from harness.report.results import read_results, write_results
+        from harness.report.runs import DIFF_NAME, RESULTS_NAME, new_run_dir, point_latest, previous_complete
 
         files = {}
         for path in sorted({r.claims_file for r in self.results if r.claims_file}):
@@ -133,24 +137,40 @@ class ClaimsSession:
             measured=len(set(self.by_nodeid) - self.skipped_by_marker),
             interrupted=interrupted,
         )
+        self.run = {
+            **self.run,
+            "harness_version": __version__,
+            "git": environment.repo_commit(self.config.rootpath),
+        }
         self.written = run_dir / RESULTS_NAME
         write_results(self.written, self.results, environment.capture(), files, command, run=self.run)
+        previous = previous_complete(self.out, run_dir)
+        if previous is not None:
+            old_dir, old = previous
+            lines = text_lines(diff(old, read_results(self.written), str(old_dir / RESULTS_NAME), str(self.written)))
+            self.diff = run_dir / DIFF_NAME
+            atomic_write_text(self.diff, "\n".join(lines) + "\n")
         self.report = write_report(self.written)
         point_latest(self.out, run_dir)
+        _benchmark_table_only_when_verbose(self.config)
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         raw = getattr(node, "workeroutput", {}).get("claims_selection")
         if raw:
             self.selection.merge(json.loads(raw))
 
+    @pytest.hookimpl(trylast=True)  # after other plug-ins' sections (pytest-benchmark's table): the paths end it
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not (self.results or self.written or self.write_error):
             return
         from harness.report.runs import describe_partial
         from harness.report.terminal import terminal_lines
 
+        verbose = self.config.getoption("verbose") > 0
         terminalreporter.section("claims: verdicts")
-        for line in terminal_lines(self.results, verbose=self.config.getoption("verbose") >= 0):
+        # a terminal's own width; a log (no terminal) gets longer lines rather than cut reasons
+        width = terminalreporter._tw.fullwidth if terminalreporter.isatty else 120
+        for line in terminal_lines(self.results, verbose=verbose, width=width):
             terminalreporter.write_line(line)
         partial = describe_partial(self.run)
         if partial:
@@ -161,6 +181,9 @@ class ClaimsSession:
             terminalreporter.write_line(f"claims results: {self.written}")
             terminalreporter.write_line(f"claims report: {self.report}")
             terminalreporter.write_line(f"claims latest: {self.out / 'latest'} -> {self.written.parent.name}")
+            if self.diff is not None:
+                terminalreporter.write_line(f"claims diff vs the previous complete run: {self.diff}")
+        _short_summary_without_claims(terminalreporter)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -168,6 +191,38 @@ def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr)
+
+
+def _benchmark_table_only_when_verbose(config: pytest.Config) -> None:
+    """pytest-benchmark's timing table (10 lines for the speed claims) only under -v: the claims' own lines
+    already give the numbers, and the timings are saved with --benchmark-autosave / --benchmark-json either way."""
+    session = getattr(config, "_benchmarksession", None)  # pytest-benchmark's session object, when installed
+    if session is not None and config.getoption("verbose") <= 0 and hasattr(session, "quiet"):
+        session.quiet = True
+
+
+def _is_claim_report(report: Any) -> bool:
+    return any(name == "claim_result" for name, _ in getattr(report, "user_properties", ()))
+
+
+def _short_summary_without_claims(terminalreporter: Any) -> None:
+    """Leave claim items out of ``-ra``'s skipped and xfailed lines: their verdicts are listed just above
+    (once each, with the reason); the counts in pytest's last line are kept."""
+    original = terminalreporter.short_test_summary
+
+    def short_test_summary() -> None:
+        saved = {key: terminalreporter.stats.get(key) for key in ("skipped", "xfailed")}
+        for key, reports in saved.items():
+            if reports:
+                terminalreporter.stats[key] = [r for r in reports if not _is_claim_report(r)]
+        try:
+            original()
+        finally:
+            for key, reports in saved.items():
+                if reports is not None:
+                    terminalreporter.stats[key] = reports
+
+    terminalreporter.short_test_summary = short_test_summary
 
 
 def session_state(config: pytest.Config) -> ClaimsSession:

@@ -34,6 +34,8 @@ class ChartRow:
     interval: tuple[float, float] | None
     clipped: str  # "", "left" or "right": the measured value is off the chart
     text: str
+    #: for a clipped value, the label of the arrow at the edge: the value and its distance in widths
+    offscale: str
     smoke: bool
 
 
@@ -103,6 +105,7 @@ def chart(group: str, entries: Sequence[tuple[str, ClaimResult]]) -> Chart:
                 else (_x((interval[0] - claimed) / width, span), _x((interval[1] - claimed) / width, span)),
                 clipped=clipped,
                 text=text,
+                offscale=f"{fmt_value(measured, r.unit)} ({pos:+.1f} w)" if clipped else "",
                 smoke=r.smoke,
             )
         )

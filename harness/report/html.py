@@ -1,8 +1,11 @@
 """The HTML report of a run: one self-contained file a reviewer opens offline.
 
-Everything is inline (CSS, SVG charts; no scripts, no fonts, no network). Templates are jinja2 with
-autoescaping on, so every string from a claims file, a replication file or a results file is escaped.
-Chart geometry is computed in harness.report.charts, so that the templates only draw.
+Everything is inline (CSS, SVG charts, one small script that sorts and filters the deviations table; no
+fonts, no network; without scripts the page is the same, static). Templates are jinja2 with autoescaping
+on, so every string from a claims file, a replication file or a results file is escaped. The page opens
+with the headline claims (``harness.report.overview``), then what holds and what does not, then what was
+not run grouped by what is missing (``harness.report.missing``). Chart geometry is computed in
+harness.report.charts, so that the templates only draw.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from typing import Any
 
 from harness.core.files import atomic_write_text
 from harness.report.charts import CHART_WIDTH, LABEL_X, PLOT_W, PLOT_X, ROW_H, TEXT_X, TOP, charts
+from harness.report.missing import missing
 from harness.report.ordering import ORDER, anchor, as_number, deviation_widths, severity_key, tolerance_width
+from harness.report.overview import headline, overview
 from harness.report.results import read_results
-from harness.report.runs import describe_partial
+from harness.report.runs import DIFF_NAME, describe_partial
 from harness.report.terminal import fmt_value
 from harness.verdict import ClaimResult, summary
 
@@ -74,8 +79,9 @@ def template_env() -> Any:
     return env
 
 
-def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
-    """The HTML report of a results file's data (as returned by ``harness.report.results.read_results``)."""
+def render_results(data: Mapping[str, Any], results_path: str = "", previous_diff: str = "") -> str:
+    """The HTML report of a results file's data (as returned by ``harness.report.results.read_results``);
+    ``previous_diff``: the relative link to the diff against the previous run, if there is one."""
     results = [ClaimResult.from_dict(r) for r in data["results"]]
     counts = {k: n for k, n in summary(results).items()}
     harness_counts = {k: n for k, n in summary(results, derived_by="harness").items() if n}
@@ -91,7 +97,13 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
             run_id=run.get("id", ""),
             run_started=run.get("started", ""),
             run_finished=run.get("finished", ""),
+            source_title=_source_title(results),
             results_path=results_path,
+            run=data.get("run") or {},
+            previous_diff=previous_diff,
+            headline=headline(results),
+            overview=overview(results),
+            missing=missing(results),
             command=data.get("command", ""),
             environment=data.get("environment") or {},
             environment_line=_environment(data.get("environment")),
@@ -108,9 +120,19 @@ def render_results(data: Mapping[str, Any], results_path: str = "") -> str:
     )
 
 
+def _source_title(results: list[ClaimResult]) -> str:
+    titles = {str((r.provenance or {}).get("title") or "") for r in results} - {""}
+    return titles.pop() if len(titles) == 1 else ""
+
+
 def write_report(results_path: Path, out: Path | None = None) -> Path:
-    """Render the report of a results file (no re-measuring) next to it, or to ``out``."""
+    """Render the report of a results file (no re-measuring) next to it, or to ``out``; it links the diff
+    against the previous run when ``diff-vs-previous.txt`` lies next to the results file."""
     data = read_results(results_path)
     out = out if out is not None else results_path.parent / REPORT_NAME
-    atomic_write_text(out, render_results(data, str(results_path)))
+    diff = results_path.parent / DIFF_NAME
+    link = ""
+    if diff.is_file():
+        link = DIFF_NAME if diff.parent.resolve() == out.parent.resolve() else str(diff.resolve())
+    atomic_write_text(out, render_results(data, str(results_path), link))
     return out

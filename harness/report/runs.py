@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from harness.core.files import atomic_write_text
 RESULTS_NAME = "results.json"
 LATEST = "latest"
 STAMP = "%Y%m%dT%H%M%SZ"
+#: the text diff against the previous complete run, next to the report when there is one
+DIFF_NAME = "diff-vs-previous.txt"
 #: -m expressions that select every claim (a run under them is not partial for its markers)
 FULL_MARKERS = (None, "", "claims")
 
@@ -120,3 +122,34 @@ def describe_partial(run: Mapping[str, Any]) -> str:
     if run.get("unmeasured"):
         text += f"; {run['unmeasured']} selected claims not measured (skipped by a marker or an option)"
     return text
+
+
+def past_runs(out: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The readable runs under ``out``, newest first (by run id, then by ``-N``)."""
+    from harness.report.results import read_results
+
+    if not out.is_dir():
+        return
+    dirs = [d for d in out.iterdir() if d.is_dir() and not d.is_symlink() and (d / RESULTS_NAME).is_file()]
+    for d in sorted(dirs, key=lambda d: _sort_key(d.name), reverse=True):
+        try:
+            yield d, read_results(d / RESULTS_NAME)
+        except ValueError:
+            continue
+
+
+def _sort_key(name: str) -> tuple[str, int]:
+    base, _, n = name.partition("-")
+    return base, int(n) if n.isdigit() else 0
+
+
+def previous_complete(out: Path, current: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The newest run before ``current`` that was complete (not partial, not interrupted), if any."""
+    key = _sort_key(current.name)
+    for d, data in past_runs(out):
+        if d == current or _sort_key(d.name) >= key:
+            continue
+        run = data.get("run") or {}
+        if not run.get("partial") and not run.get("interrupted"):
+            return d, data
+    return None

@@ -1,10 +1,12 @@
-"""Text a person reads in the terminal: one verdict per claim, with its provenance and rerun command."""
+"""Text a person reads in the terminal: one line per claim, grouped by verdict; details under ``-v``."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
 
+from harness.report.missing import missing
+from harness.report.ordering import ORDER
 from harness.verdict import ClaimResult, summary
 
 
@@ -42,27 +44,45 @@ def outcome_text(result: ClaimResult) -> str:
     return "\n".join(lines)
 
 
-def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list[str]:
-    """The session summary: a line per claim (plus provenance and rerun command), then the counts."""
-    ordered = sorted(results, key=lambda r: r.nodeid)
+def _order(result: ClaimResult) -> tuple[int, str]:
+    return (ORDER.index(result.verdict) if result.verdict in ORDER else len(ORDER)), result.nodeid
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width: int = 120) -> list[str]:
+    """The session summary, grouped by verdict (most severe first): one line per claim (verdict, id, claimed,
+    measured [interval], its reason cut to ``width``), or under ``verbose`` also its provenance, remedy and
+    rerun command; then the counts."""
+    ordered = sorted(results, key=_order)
     out: list[str] = []
     for r in ordered:
         measured = fmt_value(r.measured, r.unit) + fmt_interval(r.interval)
-        out.append(
-            f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}, measured {measured}{verdict_tags(r)}"
-        )
-        if verbose:
-            p = r.provenance
-            if p:
-                quote = str(p.get("quote", ""))
-                quote = quote if len(quote) <= 100 else quote[:97] + "..."
-                out.append(f'{"":<16}{p.get("source")} {p.get("version")}, {p.get("location")}: "{quote}"')
-            out.append(f"{'':<16}why: {r.reason}")
-            if r.remedy:
-                out.append(f"{'':<16}to run it: {r.remedy}")
-            out.append(f"{'':<16}rerun: {r.reproduce}")
+        head = f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}"
+        if r.measured is not None or verbose:
+            head += f", measured {measured}"
+        head += verdict_tags(r)
+        if not verbose:
+            out.append(_fit(f"{head}; {r.reason}", max(width, len(head) + 20)))
+            continue
+        out.append(head)
+        p = r.provenance
+        if p:
+            quote = str(p.get("quote", ""))
+            quote = quote if len(quote) <= 100 else quote[:97] + "..."
+            out.append(f'{"":<16}{p.get("source")} {p.get("version")}, {p.get("location")}: "{quote}"')
+        out.append(f"{'':<16}why: {r.reason}")
+        if r.remedy:
+            out.append(f"{'':<16}to run it: {r.remedy}")
+        out.append(f"{'':<16}rerun: {r.reproduce}")
+    if not verbose:
+        needed = missing(ordered)
+        if needed.resource_claims:
+            out.append(f"not run: {needed.headline()}; the report lists each once (-v: every claim's remedy)")
     counts = summary(ordered)
-    out.append(", ".join(f"{n} {v}" for v, n in counts.items() if n))
+    out.append("claims: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     harness = summary(ordered, derived_by="harness")
     if any(harness.values()):
         shown = ", ".join(f"{n} {v}" for v, n in harness.items() if n)

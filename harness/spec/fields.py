@@ -72,6 +72,14 @@ class Fields:
             raise self.error(field, "a number > 0", describe(value), "use a positive number")
         return float(value)
 
+    def boolean(self, field: str, *, default: bool = False) -> bool:
+        if field not in self.table:
+            return default
+        value = self.table[field]
+        if not isinstance(value, bool):
+            raise self.error(field, "true or false", describe(value), f"write `{field} = true` (no quotes)")
+        return value
+
     def strings(self, field: str) -> tuple[str, ...]:
         value = self.table.get(field, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -19,6 +19,7 @@ from harness.core.errors import ClaimError, did_you_mean
 from harness.spec.derived import check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
+from harness.spec.identity import HEADER
 from harness.spec.pins import DatasetSpec, parse_dataset, parse_finetuned, parse_hub_aliases, parse_model_pin
 from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.records import (
@@ -261,6 +262,7 @@ def _parse_claim(
         derived_by=f.choice("derived_by", DERIVED_BY) if "derived_by" in raw else "paper",
         inequalities=inequalities,
         stated=stated,
+        headline=f.boolean("headline"),
     )
 
 
@@ -303,7 +305,15 @@ def load(path: str | Path) -> ClaimsFile:
     try:
         top = Fields(shown, None, data)
         top.check_keys(TOP_LEVEL)
-        version = data.get("schema_version", SCHEMA_VERSION)
+        if "schema_version" not in data:  # the key that identifies a claims file (harness.spec.identity)
+            raise top.error(
+                "schema_version",
+                f"a claims file's header: {HEADER}",
+                "no schema_version",
+                f"add `schema_version = {SCHEMA_VERSION}` as the first line (if this is not a claims file, "
+                "move it out of the claims directory, or set the `claims_dirs` ini option)",
+            )
+        version = data["schema_version"]
         if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
             raise top.error(
                 "schema_version", f"{SCHEMA_VERSION}", describe(version), f"write schema_version = {SCHEMA_VERSION}"

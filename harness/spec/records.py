@@ -70,6 +70,7 @@ CLAIM_FIELDS = (
     "formula",
     "comparable_on",
     "note",
+    "headline",
     "metric",
     "conditions",
     "tolerance",
@@ -182,6 +183,8 @@ class Claim:
     metric: Metric | None = None
     measure: MeasureSpec | None = None
     note: str = ""
+    #: an abstract-level claim: the report opens with these (``headline = true``)
+    headline: bool = False
     #: the source's own point value behind a one-sided reading (shown next to the verdict, never deciding it)
     paper_value: float | None = None
     alternatives: tuple[Alternative, ...] = ()

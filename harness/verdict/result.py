@@ -39,6 +39,8 @@ class ClaimResult:
     consistency: Mapping[str, Any] | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict)
     remedy: str | None = None
+    #: the missing resources of a NOT_RUN claim, one by one: "checkpoint <hub id>" / "data <task>" -> how
+    needs: Mapping[str, str] = attrs.field(factory=dict)
     smoke: bool = False
     reproduce: str = ""
     claims_file: str = ""

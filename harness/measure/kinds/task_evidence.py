@@ -102,6 +102,7 @@ def _missing_weights(
 ) -> NotRunError:
     """NOT_RUN naming the checkpoints each allowed path needs, where to put them, and the data it needs."""
     dirs, reasons, ids = [], [], []
+    needs: dict[str, str] = {}
     if published_id and mode != "finetune":
         reasons.append(f"the published fine-tuned checkpoint {published_id}")
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
@@ -114,6 +115,13 @@ def _missing_weights(
         dirs.append(f"DIR/{spec.hub_id}/ (base checkpoint, fine-tuned here with {recipe.describe()})")
         ids.append(spec.hub_id)
         splits.append("train")
+    # one checkpoint per claim in the resource list: the base one where it can be fine-tuned here (it serves
+    # every task), else the published one
+    checkpoint = spec.hub_id if spec.hub_id in ids else (ids[0] if ids else None)
+    if checkpoint is not None:
+        needs[f"checkpoint {checkpoint}"] = (
+            f"--claims-models-dir DIR with DIR/{checkpoint}/ (once online: hf download {checkpoint})"
+        )
     if not dirs:
         why = (
             f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here"
@@ -144,7 +152,8 @@ def _missing_weights(
             + ": "
             + data.data_remedy(task, splits, source)
         )
-    return NotRunError(reason, remedy)
+        needs[f"data {task.name}"] = data.data_remedy(task, splits, source)
+    return NotRunError(reason, remedy, needs)
 
 
 def _data_revision(context: Context, task: Task) -> str | None:
