@@ -295,7 +295,7 @@ def test_a_crash_a_nan_and_a_good_claim_give_two_errors_three_results_and_a_repo
     run = project.runpytest("-m", "claims", "--claims-out=out")
     _no_traceback(run)
     run.assert_outcomes(passed=1, failed=2)
-    run.stdout.fnmatch_lines(["1 REPRODUCED, 2 ERROR"])
+    run.stdout.fnmatch_lines(["claims: 1 REPRODUCED, 2 ERROR"])
     data = _latest(project)
     assert sorted(r["id"] for r in data["results"]) == ["d.crash", "d.good", "d.nan"]
     assert data["summary"]["ERROR"] == 2 and data["summary"]["REPRODUCED"] == 1

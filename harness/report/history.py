@@ -12,10 +12,10 @@ from harness.report.runs import past_runs
 def _selection(run: Mapping[str, Any]) -> str:
     selection = run.get("selection") or {}
     parts = []
-    if selection.get("markexpr"):
-        parts.append(f"-m {selection['markexpr']!r}")
-    if selection.get("keyword"):
-        parts.append(f"-k {selection['keyword']!r}")
+    if selection.get("markers") or selection.get("markexpr"):
+        parts.append(f"-m {selection.get('markers') or selection['markexpr']!r}")
+    if selection.get("keywords") or selection.get("keyword"):
+        parts.append(f"-k {selection.get('keywords') or selection['keyword']!r}")
     named = [a for a in selection.get("args") or () if "::" in a]
     if named:
         parts.append(" ".join(named))
