@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.core.errors import HarnessError
+from harness.core.text import printable
 
 DEFAULT_AUDIT_OUT = Path("claims-results") / "audit"
 
@@ -68,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(text: str, file: object = None) -> None:
+    """Print text that may come from a results, claims or replication file, control characters escaped."""
+    print(printable(text), file=file or sys.stdout)
+
+
 def _report(args: argparse.Namespace) -> int:
     from harness.report.html import REPORT_NAME, write_report
     from harness.report.results import is_results_file
@@ -81,7 +87,7 @@ def _report(args: argparse.Namespace) -> int:
             f"{'its own input' if out.resolve() == results.resolve() else 'a results file'}; "
             "give an .html path, e.g. -o report.html"
         )
-    print(f"report: {write_report(results, out)}")
+    _say(f"report: {write_report(results, out)}")
     return 0
 
 
@@ -92,7 +98,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     old, new = resolve_results(args.old), resolve_results(args.new)
     result = diff(read_results(old), read_results(new), str(old), str(new))
-    print("\n".join(text_lines(result)))
+    _say("\n".join(text_lines(result)))
     return 1 if result.differs else 0
 
 
@@ -131,9 +137,9 @@ def _audit(args: argparse.Namespace) -> int:
         harness=harness,
         harness_path=None if args.results is None else str(args.results),
     )
-    print("\n".join(audit.text_lines(result)))
+    _say("\n".join(audit.text_lines(result)))
     json_path, html_path = audit.write(result, args.out or DEFAULT_AUDIT_OUT / replication.report.key)
-    print(f"audit written: {json_path} and {html_path}")
+    _say(f"audit written: {json_path} and {html_path}")
     return 0
 
 
@@ -145,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:
-        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        _say(f"{parser.prog} {args.command}: error: {exc}", sys.stderr)
         return 2
     except RecursionError:
         print(f"{parser.prog} {args.command}: error: an input is nested too deeply to read", file=sys.stderr)

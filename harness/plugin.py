@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pytest_plugin.items import pytest_collect_file
+from harness.pytest_plugin.items import pytest_collect_file, pytest_collection, pytest_ignore_collect
 from harness.pytest_plugin.options import MARKERS, measurement_options, pytest_addoption
 from harness.pytest_plugin.outputs import check_output_paths
 from harness.pytest_plugin.session import ClaimsSession
 
-__all__ = ["pytest_addoption", "pytest_collect_file", "pytest_configure"]
+__all__ = ["pytest_addoption", "pytest_collect_file", "pytest_collection", "pytest_configure", "pytest_ignore_collect"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import attrs
 
 from harness.core.errors import MeasurementError
+from harness.core.files import OutsideError, contained
 from harness.core.registry import Registry, UnknownName
 
 
@@ -45,16 +46,29 @@ class ResolvedConfig:
 
 
 def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None) -> Path | None:
-    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine."""
+    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine.
+
+    Containment (defense in depth: the claims loader already refuses such ids): an id that is absolute or whose
+    ``..`` would leave ``models_dir`` is a ``MeasurementError``, never a directory outside it."""
     if models_dir is not None:
-        for candidate in (models_dir / hub_id, models_dir / name):
+        for relative in (hub_id, name):
+            try:
+                candidate = contained(models_dir, relative)
+            except OutsideError as exc:
+                raise MeasurementError(
+                    f"checkpoint id {hub_id!r} of model {name!r}: {exc}; a checkpoint is looked up only inside "
+                    "--claims-models-dir: write a Hub id ('name' or 'org/name')"
+                ) from None
             if (candidate / "config.json").is_file():
                 return candidate
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
         return None
-    cached = try_to_load_from_cache(hub_id, "config.json")
+    try:
+        cached = try_to_load_from_cache(hub_id, "config.json")
+    except ValueError as exc:  # huggingface_hub's HFValidationError: not a repository id
+        raise MeasurementError(f"checkpoint id {hub_id!r} of model {name!r} is not a Hub id: {exc}") from None
     if isinstance(cached, str):
         return Path(cached).parent
     return None

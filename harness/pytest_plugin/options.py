@@ -127,6 +127,7 @@ def measurement_options(config: pytest.Config) -> Options:
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput.get("workercount", 1)) if workerinput else 0
     from harness.ml.timing import BenchmarkRecorder  # light: no torch at import
+    from harness.pytest_plugin.notices import TerminalNotice
 
     return Options(
         models_dir=models_dir,
@@ -137,5 +138,5 @@ def measurement_options(config: pytest.Config) -> Options:
         xdist_workers=workers,
         data_source=_choice(config, "claims_data_source", "CLAIMS_DATA_SOURCE", DATA_SOURCES),
         task_evidence=_choice(config, "claims_task_evidence", "CLAIMS_TASK_EVIDENCE", TASK_EVIDENCE),
-        extra={"benchmark_recorder": BenchmarkRecorder(config)},
+        extra={"benchmark_recorder": BenchmarkRecorder(config), "notify": TerminalNotice(config)},
     )

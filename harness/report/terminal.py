@@ -1,10 +1,15 @@
-"""Text a person reads in the terminal: one verdict per claim, with its provenance and rerun command."""
+"""Text a person reads in the terminal: one verdict per claim, with its provenance and rerun command.
+
+Every string here may come from a claims or results file, so every line is passed through
+``harness.core.text.printable``: a quote cannot carry escape sequences that repaint a verdict line.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
 
+from harness.core.text import printable
 from harness.verdict import ClaimResult, summary
 
 
@@ -39,7 +44,7 @@ def outcome_text(result: ClaimResult) -> str:
     if p:
         lines.append(f'  source: {p.get("source")} {p.get("version")}, {p.get("location")}: "{p.get("quote")}"')
     lines.append(f"  rerun: {result.reproduce}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list[str]:
@@ -70,7 +75,7 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
             "harness-derived claims (numbers the paper does not print: the harness's own arithmetic or an "
             f"outside fact; not in the tally above): {shown}"
         )
-    return out
+    return [printable(line) for line in out]
 
 
 def verdict_tags(result: ClaimResult) -> str:
