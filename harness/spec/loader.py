@@ -20,8 +20,8 @@ from harness.core.text import printable
 from harness.spec.derived import check_dimensions, check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
-from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.model_table import parse_model
+from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.records import (
     CLAIM_FIELDS,
     DERIVED_BY,
