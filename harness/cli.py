@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.core.errors import HarnessError
+from harness.core.text import printable
 
 DEFAULT_AUDIT_OUT = Path("claims-results") / "audit"
 DEFAULT_CLAIMS_DIR = Path("claims")
@@ -121,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(text: str, file: object = None) -> None:
+    """Print text that may come from a results, claims or replication file, control characters escaped."""
+    print(printable(text), file=file or sys.stdout)
+
+
 def _fetch(args: argparse.Namespace) -> int:
     from harness import spec
     from harness.measure.artifacts import plan
@@ -135,12 +141,12 @@ def _fetch(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"{path}: no such claims file")
         loaded = spec.load(path)
         for bad in loaded.invalid:
-            print(f"skipped (invalid): {bad.error}", file=sys.stderr)
+            _say(f"skipped (invalid): {bad.error}", file=sys.stderr)
         files.append(loaded)
     chosen = plan(files, args.keyword, args.task_evidence)
     if not chosen.selected:
         raise ValueError(f"-k {args.keyword!r} selects no claim in {', '.join(map(str, paths))}")
-    print("\n".join(plan_lines(chosen, args.to, args.dry_run)))
+    _say("\n".join(plan_lines(chosen, args.to, args.dry_run)))
     if not args.dry_run and chosen.items:
         run_plan(chosen, to=args.to, lock=args.lock)
     return 0
@@ -159,7 +165,7 @@ def _report(args: argparse.Namespace) -> int:
             f"{'its own input' if out.resolve() == results.resolve() else 'a results file'}; "
             "give an .html path, e.g. -o report.html"
         )
-    print(f"report: {write_report(results, out)}")
+    _say(f"report: {write_report(results, out)}")
     return 0
 
 
@@ -170,7 +176,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     old, new = resolve_results(args.old), resolve_results(args.new)
     result = diff(read_results(old), read_results(new), str(old), str(new))
-    print("\n".join(text_lines(result)))
+    _say("\n".join(text_lines(result)))
     return 1 if result.differs else 0
 
 
@@ -218,9 +224,9 @@ def _audit(args: argparse.Namespace) -> int:
         harness=harness,
         harness_path=None if args.results is None else str(args.results),
     )
-    print("\n".join(audit.text_lines(result)))
+    _say("\n".join(audit.text_lines(result)))
     json_path, html_path = audit.write(result, args.out or DEFAULT_AUDIT_OUT / replication.report.key)
-    print(f"audit written: {json_path} and {html_path}")
+    _say(f"audit written: {json_path} and {html_path}")
     return 0
 
 
@@ -232,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:
-        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        _say(f"{parser.prog} {args.command}: error: {exc}", sys.stderr)
         return 2
     except RecursionError:
         print(f"{parser.prog} {args.command}: error: an input is nested too deeply to read", file=sys.stderr)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pytest_plugin.items import pytest_collect_file
+from harness.pytest_plugin.items import pytest_collect_file, pytest_collection, pytest_ignore_collect
 from harness.pytest_plugin.network import NetworkGuard
 from harness.pytest_plugin.options import (
     MARKERS,
@@ -32,7 +32,9 @@ from harness.pytest_plugin.session import ClaimsSession
 __all__ = [
     "pytest_addoption",
     "pytest_collect_file",
+    "pytest_collection",
     "pytest_configure",
+    "pytest_ignore_collect",
     "pytest_load_initial_conftests",
     "pytest_report_header",
     "pytest_unconfigure",

@@ -177,7 +177,13 @@ def long_chain(record: Record, data: File) -> None:
     recurses 60 claims deep (the limit is 50), though checking the file in order never goes deep."""
     derived("bad.c59 + 1")(record, data)
     data["claims"] += [
-        claim(f"bad.c{i}", value=None, formula=f"{'good.params' if i == 1 else f'bad.c{i - 1}'} + 1", measure=None)
+        claim(
+            f"bad.c{i}",
+            value=None,
+            unit="parameters",  # a count plus one is a count (a formula's result has its claim's dimension)
+            formula=f"{'good.params' if i == 1 else f'bad.c{i - 1}'} + 1",
+            measure=None,
+        )
         for i in range(1, 60)
     ]
 

@@ -1,4 +1,4 @@
-"""The base layer: the harness's own errors, registries of plug-ins, statistics, file writing, the environment.
+"""The base layer: the harness's own errors, plug-in registries, statistics, file writing, terminal text, environment.
 
 Everything here is generic (no claims, no models, no pytest) and light (numpy is imported inside functions).
 

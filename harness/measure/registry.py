@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from harness.spec.kinds import KINDS, Kind
+from harness.spec.kinds import KINDS, CheckFunction, Kind
 
 if TYPE_CHECKING:
     from harness.measure.measurement import Context, Measurement
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MeasureFunction = Callable[["Claim", "Context"], "Measurement"]
 
-__all__ = ["KINDS", "Kind", "MeasureFunction", "get", "register"]
+__all__ = ["KINDS", "CheckFunction", "Kind", "MeasureFunction", "get", "register"]
 
 
 def register(
@@ -29,12 +29,14 @@ def register(
     required: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
     markers: tuple[str, ...] = (),
+    check: CheckFunction | None = None,
 ) -> Callable[[MeasureFunction], MeasureFunction]:
-    """Register a measurement kind under ``name`` (a second kind of the same name is an error)."""
+    """Register a measurement kind under ``name`` (a second kind of the same name is an error); ``check``
+    validates a claim of this kind when its file loads (``harness.spec.kinds``)."""
 
     def wrap(function: MeasureFunction) -> MeasureFunction:
         origin = f"{function.__module__}.{function.__qualname__}"
-        KINDS.add(name, Kind(name, function, required, optional, markers), origin)
+        KINDS.add(name, Kind(name, function, required, optional, markers, check), origin)
         return function
 
     return wrap

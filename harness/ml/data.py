@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.core.errors import MeasurementError, NotRunError
-from harness.core.files import sha256_file
+from harness.core.files import OutsideError, contained, sha256_file
 
 if TYPE_CHECKING:
     pass
@@ -44,12 +44,20 @@ SPLITS = ("train", "eval")
 
 
 def local_path(t: Task, split: str, data_dir: Path) -> Path:
-    """The file (or, for IMDb, the folder) a task's split is read from under ``data_dir`` (it may not exist)."""
+    """The file (or, for IMDb, the folder) a task's split is read from under ``data_dir`` (it may not exist);
+    a task (a plug-in may register one) whose file names would leave ``data_dir`` is a ``MeasurementError``."""
     if t.glue is not None:
-        return data_dir / "glue" / t.glue.folder / (t.glue.train if split == "train" else t.glue.eval)
-    if t.name == "imdb":
-        return data_dir / "aclImdb" / ("train" if split == "train" else "test")
-    return data_dir / "squad" / ("train-v1.1.json" if split == "train" else "dev-v1.1.json")
+        relative = f"glue/{t.glue.folder}/{t.glue.train if split == 'train' else t.glue.eval}"
+    elif t.name == "imdb":
+        relative = "aclImdb/" + ("train" if split == "train" else "test")
+    else:
+        relative = "squad/" + ("train-v1.1.json" if split == "train" else "dev-v1.1.json")
+    try:
+        return contained(data_dir, relative)
+    except OutsideError as exc:
+        raise MeasurementError(
+            f"task {t.name!r}: its {split} file {exc}; data is read only inside --claims-data-dir"
+        ) from None
 
 
 def data_remedy(t: Task, splits: Sequence[str], source: str) -> str:

@@ -6,7 +6,11 @@ precision, the library versions). Building an entry holds a file lock, so pytest
 another instead of training the same model twice; it trains into a temporary directory next to the entry,
 writes the manifest (file sizes and SHA-256) last and renames the directory into place, so a killed run never
 leaves an entry that a later run would serve: the next run removes the leftovers and rebuilds. Every entry is
-checked against its manifest before use; a damaged one is an error that says what to delete.
+checked against its manifest before use (``harness.ml.cache_manifest``: every file listed and matching, names
+confined to the entry, the key recorded and matching); a damaged one is an error that says what to delete. A
+wait for another process's lock says whom it waits for and ends after ``CLAIMS_LOCK_TIMEOUT`` seconds
+(``harness.ml.cache_lock``). Entries are written with the ordinary file modes (0644/0755 under umask 022), so a
+shared cache serves every user.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping
@@ -27,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.core.errors import MeasurementError, NotRunError
-from harness.core.files import atomic_write_text, sha256_file
+from harness.core.files import atomic_write_text, make_temp_dir, sha256_file
+from harness.ml.cache_lock import EntryLock, Notify
+from harness.ml.cache_manifest import MANIFEST, entry_key, manifest_for, verify
 
 if TYPE_CHECKING:
     from harness.ml.data import TaskData
@@ -36,8 +40,8 @@ from harness.ml.devices import distributed
 from harness.ml.finetune import train_model
 from harness.ml.recipes import Recipe
 
-MANIFEST = "harness-manifest.json"
 LOG = "trainings.jsonl"
+__all__ = ["LOG", "MANIFEST", "Entry", "checkpoint_digest", "entry_name", "fine_tuned", "verify"]
 
 
 #: files of a checkpoint that determine the model and its tokenization (hashed for the cache key)
@@ -86,7 +90,8 @@ def cache_inputs(base_digest: str, data: TaskData, recipe: Recipe, seed: int, ru
 
 
 def entry_name(label: str, inputs: Mapping[str, Any]) -> str:
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+    """The entry's directory name: the label, the seed and the key (``cache_manifest.entry_key``)."""
+    key = entry_key(inputs)
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
     return f"{safe}-s{inputs['seed']}-{key}"
 
@@ -116,48 +121,6 @@ def _cache_error(exc: OSError, what: str, where: Path) -> MeasurementError:
     )
 
 
-def verify(path: Path) -> Mapping[str, Any]:
-    """The entry's manifest, after checking every file's size and SHA-256 against it."""
-    remedy = f"delete it (rm -rf {path}) and rerun: it will be fine-tuned again"
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        files = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MeasurementError(
-            f"the cached fine-tuned model {path} has an unreadable manifest ({exc}); {remedy}"
-        ) from None
-    for name, expected in files.items():
-        file = path / name
-        try:
-            size = file.stat().st_size
-            if size != expected["bytes"]:
-                raise MeasurementError(
-                    f"the cached fine-tuned model {path} is damaged: {name} has {size} bytes, its "
-                    f"manifest says {expected['bytes']}; {remedy}"
-                )
-            if sha256_file(file) != expected["sha256"]:
-                raise MeasurementError(
-                    f"the cached fine-tuned model {path} is damaged: {name} does not match the "
-                    f"SHA-256 in its manifest; {remedy}"
-                )
-        except OSError as exc:
-            raise MeasurementError(f"the cached fine-tuned model {path} is damaged: {name}: {exc}; {remedy}") from None
-    return manifest
-
-
-def _manifest(path: Path, inputs: Mapping[str, Any], metrics: Mapping[str, Any], seconds: float) -> dict[str, Any]:
-    files = {
-        p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(path.iterdir()) if p.is_file()
-    }
-    return {
-        "inputs": dict(inputs),
-        "files": files,
-        "train_metrics": dict(metrics),
-        "seconds": seconds,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-
-
 def fine_tuned(
     cache_dir: Path,
     label: str,
@@ -167,8 +130,10 @@ def fine_tuned(
     recipe: Recipe,
     seed: int,
     runtime: Runtime,
+    notify: Notify | None = None,
 ) -> Entry:
-    """The cached model ``base_dir`` fine-tuned on ``train`` with ``recipe`` and ``seed``; trained if absent."""
+    """The cached model ``base_dir`` fine-tuned on ``train`` with ``recipe`` and ``seed``; trained if absent.
+    ``notify`` shows a person that this process waits for another's lock (default: stderr)."""
     if recipe.teacher is not None:
         raise NotRunError(
             f"recipe {recipe.name} fine-tunes with distillation from the teacher {recipe.teacher!r}, which this "
@@ -179,8 +144,9 @@ def fine_tuned(
     root = cache_dir / "finetuned"
     name = entry_name(label, inputs)
     path = root / name
+    key = entry_key(inputs)
     if (path / MANIFEST).is_file():  # complete entries never change: no lock needed to read one
-        return Entry(path, verify(path), trained_now=False)
+        return Entry(path, verify(path, key), trained_now=False)
     rank, world = distributed()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -189,21 +155,15 @@ def fine_tuned(
     if world > 1 and rank != 0:  # rank 0 holds the lock and writes; the others train alongside it
         train_model(base_dir, train, recipe, seed, runtime, None)
         _barrier()
-        return Entry(path, verify(path), trained_now=True)
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(root / f"{name}.lock"))
+        return Entry(path, verify(path, key), trained_now=True)
+    lock = EntryLock(root / f"{name}.lock", f"fine-tuning {name}", notify)
     try:
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            print(f"waiting for another process that is fine-tuning {name} ...", file=sys.stderr)
-            lock.acquire()
+        lock.acquire()
     except OSError as exc:
         raise _cache_error(exc, f"locking {root / name}.lock", root) from None
     try:
         if (path / MANIFEST).is_file():  # another worker built it while this one waited
-            return Entry(path, verify(path), trained_now=False)
+            return Entry(path, verify(path, key), trained_now=False)
         return _build(root, name, path, inputs, base_dir, train, recipe, seed, runtime)
     finally:
         lock.release()
@@ -227,12 +187,11 @@ def _build(
         shutil.rmtree(path, ignore_errors=True)
     tmp: Path | None = None
     try:
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
-        tmp.chmod(0o755)  # mkdtemp's 0o700 would keep a shared cache's entries from other users
+        tmp = make_temp_dir(root, f".tmp-{name}-")  # mkdtemp's 0o700 would keep a shared cache from others
         started = time.perf_counter()
         metrics = train_model(base_dir, train, recipe, seed, runtime, tmp)
         seconds = time.perf_counter() - started
-        atomic_write_text(tmp / MANIFEST, json.dumps(_manifest(tmp, inputs, metrics, seconds), indent=1) + "\n")
+        atomic_write_text(tmp / MANIFEST, json.dumps(manifest_for(tmp, inputs, metrics, seconds), indent=1) + "\n")
         os.rename(tmp, path)
         tmp = None
     except OSError as exc:
@@ -257,7 +216,7 @@ def _build(
         warnings.warn(f"could not log the training of {name} in {root / LOG}: {exc}", stacklevel=2)
     if distributed()[1] > 1:
         _barrier()
-    return Entry(path, verify(path), trained_now=True)
+    return Entry(path, verify(path, entry_key(inputs)), trained_now=True)
 
 
 def _barrier() -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import attrs
 
 from harness.core.errors import MeasurementError
+from harness.core.files import OutsideError, contained
 from harness.core.registry import Registry, UnknownName
 
 
@@ -49,12 +50,21 @@ def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None, revision: st
 
     ``models_dir`` first (``<dir>/<hub id>`` under the id or any alias of it, then ``<dir>/<name>``), then the
     hub cache through ``harness.ml.hub.find_cached`` (the id and its aliases, both directions; ``revision``
-    honoured: a pinned commit is only that snapshot). Never touches the network.
+    honoured: a pinned commit is only that snapshot). Never touches the network. Containment (defense in depth:
+    the claims loader already refuses such ids): an id that is absolute or whose ``..`` would leave ``models_dir``
+    is a ``MeasurementError``, never a directory outside it.
     """
     from harness.ml.hub import Artifact, HubCacheError, equivalent_ids, find_cached
 
     if models_dir is not None:
-        for candidate in (*(models_dir / i for i in equivalent_ids(hub_id)), models_dir / name):
+        for relative in (*equivalent_ids(hub_id), name):
+            try:
+                candidate = contained(models_dir, relative)
+            except OutsideError as exc:
+                raise MeasurementError(
+                    f"checkpoint id {hub_id!r} of model {name!r}: {exc}; a checkpoint is looked up only inside "
+                    "--claims-models-dir: write a Hub id ('name' or 'org/name')"
+                ) from None
             if (candidate / "config.json").is_file():
                 return candidate
     try:

@@ -88,6 +88,10 @@ def _merged(tables: Mapping[str, Mapping[str, Any]], name: str, trail: tuple[str
             f"[recipes.{name}]: unknown key {unknown[0]!r}; known keys: {', '.join(RECIPE_KEYS)}."
             + did_you_mean(unknown[0], RECIPE_KEYS)
         )
+    if not isinstance(table.get("overrides", {}), Mapping):
+        raise RecipeError(
+            name, "overrides", 'tables [recipes.<name>.overrides."<task>"]', table["overrides"], "write tables"
+        )
     base = table.pop("base", None)
     if base is None:
         return table
@@ -96,11 +100,58 @@ def _merged(tables: Mapping[str, Mapping[str, Any]], name: str, trail: tuple[str
     return {**merged, **table, "overrides": overrides}
 
 
+class RecipeError(MeasurementError):
+    """A recipe key of the wrong type or out of range: which recipe, which key, what was expected and found."""
+
+    def __init__(self, recipe: str, key: str, expected: str, found: Any, fix: str) -> None:
+        self.recipe, self.key, self.expected, self.found, self.fix = recipe, key, expected, repr(found), fix
+        super().__init__(f"[recipes.{recipe}] {key}: expected {expected}; found {found!r}. Fix: {fix}")
+
+
+def _number(
+    name: str,
+    table: Mapping[str, Any],
+    key: str,
+    *,
+    low: float,
+    low_open: bool,
+    high: float | None = None,
+    whole: bool = False,
+) -> Any:
+    """``table[key]``, checked: a number (a whole one if ``whole``) above ``low`` (or at it unless ``low_open``)
+    and below ``high``; a ``RecipeError`` otherwise."""
+    value = table[key]
+    kind = "a whole number" if whole else "a number"
+    bound = f"{'>' if low_open else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
+    wrong_type = isinstance(value, bool) or not isinstance(value, int if whole else (int, float))
+    if wrong_type or not (value > low if low_open else value >= low) or (high is not None and value >= high):
+        raise RecipeError(name, key, f"{kind} {bound}", value, f"write `{key} = <{kind[2:]}>` without quotes")
+    return value
+
+
+#: numeric recipe keys: (lower bound, open, upper bound, whole number)
+RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
+    "max_length": (0, True, None, True),
+    "batch_size": (0, True, None, True),
+    "learning_rate": (0, True, None, False),
+    "epochs": (0, True, None, False),
+    "warmup_ratio": (0, False, 1, False),
+    "warmup_steps": (0, False, None, True),
+    "weight_decay": (0, False, None, False),
+    "doc_stride": (0, True, None, True),
+    "max_query_length": (0, True, None, True),
+    "max_answer_length": (0, True, None, True),
+}
+
+
 def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Recipe:
-    """The recipe ``name`` resolved for ``task``; a ``MeasurementError`` saying what is wrong otherwise."""
+    """The recipe ``name`` resolved for ``task``; a ``MeasurementError`` saying what is wrong otherwise
+    (a ``RecipeError`` naming the key for a value of the wrong type or out of range)."""
     table = _merged(tables, name)
-    override = table.pop("overrides", {}).get(task.name, {})
-    table.update(override)
+    override = table.pop("overrides", {})
+    if not isinstance(override, Mapping) or not isinstance(override.get(task.name, {}), Mapping):
+        raise RecipeError(name, "overrides", 'tables [recipes.<name>.overrides."<task>"]', override, "write tables")
+    table.update(override.get(task.name, {}))
     where = f"[recipes.{name}]"
     if table.get("dataset", task.name) != task.name:
         raise MeasurementError(f"{where} is for dataset {table['dataset']!r}, not {task.name!r}")
@@ -112,9 +163,22 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
     missing = [k for k in ("max_length", "batch_size", "learning_rate", "epochs") if k not in table]
     if missing:
         raise MeasurementError(f"{where}: missing {', '.join(missing)} (needed to fine-tune on {task.name})")
+    for key, (low, low_open, high, whole) in RANGES.items():
+        if key in table:
+            _number(name, table, key, low=low, low_open=low_open, high=high, whole=whole)
     seeds = table.get("seeds", [42])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
-        raise MeasurementError(f"{where}: seeds must be a non-empty array of integers, e.g. seeds = [42, 43, 44]")
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
+        raise RecipeError(
+            name,
+            "seeds",
+            "a non-empty array of integers",
+            seeds,
+            "seeds must be a non-empty array of integers, e.g. seeds = [42, 43, 44]",
+        )
     aggregate = table.get("aggregate", "single" if len(seeds) == 1 else "median")
     if aggregate not in AGGREGATES or (aggregate == "single" and len(seeds) != 1):
         raise MeasurementError(
@@ -123,8 +187,6 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
     if "warmup_ratio" in table and "warmup_steps" in table:
         raise MeasurementError(f"{where}: give warmup_ratio or warmup_steps, not both")
     warmup = float(table.get("warmup_ratio", 0.0))
-    if not 0.0 <= warmup < 1.0:
-        raise MeasurementError(f"{where}: warmup_ratio {warmup} is not a fraction in [0, 1)")
     if "warmup_steps" in table:
         warmup = int(table["warmup_steps"])
     if table.get("truncation", "head") != "head":
@@ -132,20 +194,23 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
             f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
             "keep the first max_length tokens)"
         )
+    teacher = table.get("teacher")
+    if teacher is not None and not isinstance(teacher, str):
+        raise RecipeError(name, "teacher", "the name of a model (a string)", teacher, "quote it")
     return Recipe(
         name=name,
         task=task.name,
-        max_length=int(table["max_length"]),
-        batch_size=int(table["batch_size"]),
+        max_length=table["max_length"],
+        batch_size=table["batch_size"],
         learning_rate=float(table["learning_rate"]),
         epochs=float(table["epochs"]),
         seeds=tuple(seeds),
         aggregate=aggregate,
         warmup=warmup,
         weight_decay=float(table.get("weight_decay", 0.0)),
-        doc_stride=int(table.get("doc_stride", 128)),
-        max_query_length=int(table.get("max_query_length", 64)),
-        max_answer_length=int(table.get("max_answer_length", 30)),
-        teacher=table.get("teacher"),
+        doc_stride=table.get("doc_stride", 128),
+        max_query_length=table.get("max_query_length", 64),
+        max_answer_length=table.get("max_answer_length", 30),
+        teacher=teacher,
         source=str(table.get("source", "")),
     )

@@ -11,6 +11,8 @@ import pytest
 
 from harness.core import progress
 from harness.core.errors import ClaimError, HarnessError
+from harness.core.text import printable
+from harness.pytest_plugin.claims_files import first_visit, is_loop, warn_uncollected
 from harness.pytest_plugin.session import session_state
 from harness.spec import Claim, ClaimsFile, InvalidRecord, load
 from harness.spec.identity import identifies_as_claims_file
@@ -18,21 +20,20 @@ from harness.spec.locate import record_line
 from harness.verdict import ClaimResult
 
 
-def _is_claims_file(config: pytest.Config, file_path: Path) -> bool:
-    """A ``*.toml`` file directly in one of the ``claims_dirs`` that identifies itself as a claims file."""
-    if file_path.suffix != ".toml":
-        return False
-    for entry in config.getini("claims_dirs"):
-        directory = (config.rootpath / entry).resolve()
-        if file_path.resolve().parent == directory:
-            return identifies_as_claims_file(file_path)
-    return False
-
-
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if _is_claims_file(parent.config, file_path):
+    if identifies_as_claims_file(file_path) and first_visit(parent.config, file_path):
         return ClaimsFileNode.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Symlink loops under a claims folder are not entered."""
+    return True if is_loop(config, collection_path) else None
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """Before collecting: warn about sub-folders of claims folders, whose claims files are not collected."""
+    warn_uncollected(session.config)
 
 
 def _markers(claim: Claim, claims_file: ClaimsFile) -> set[str]:
@@ -131,7 +132,7 @@ class InvalidClaimItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         if isinstance(excinfo.value, ClaimError):
-            return f"invalid claims record\n{excinfo.value}"
+            return printable(f"invalid claims record\n{excinfo.value}")
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -187,7 +188,7 @@ class ClaimItem(pytest.Item):
         if isinstance(excinfo.value, VerdictOutcome):
             return outcome_text(excinfo.value.result)
         if isinstance(excinfo.value, HarnessError):
-            return f"{self.claim.id}: the measurement failed: {excinfo.value}\n{self.claim.provenance}"
+            return printable(f"{self.claim.id}: the measurement failed: {excinfo.value}\n{self.claim.provenance}")
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -149,6 +149,7 @@ def measurement_options(config: pytest.Config) -> Options:
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput.get("workercount", 1)) if workerinput else 0
     from harness.ml.timing import BenchmarkRecorder  # light: no torch at import
+    from harness.pytest_plugin.notices import TerminalNotice
 
     return Options(
         models_dir=models_dir,
@@ -161,7 +162,7 @@ def measurement_options(config: pytest.Config) -> Options:
         task_evidence=_choice(config, "claims_task_evidence", "CLAIMS_TASK_EVIDENCE", TASK_EVIDENCE),
         lock_path=Path(config.getoption("claims_lock")) if config.getoption("claims_lock") else None,
         root=config.rootpath,
-        extra={"benchmark_recorder": BenchmarkRecorder(config)},
+        extra={"benchmark_recorder": BenchmarkRecorder(config), "notify": TerminalNotice(config)},
     )
 
 

@@ -190,7 +190,7 @@ def _formula(t: _Table, field: str) -> Formula | None:
 
 def _record_id(t: _Table) -> str:
     rid = t.string("id")
-    if not ID_PATTERN.match(rid):
+    if not ID_PATTERN.fullmatch(rid):
         raise t.error(
             "id",
             "lowercase words of [a-z0-9_] joined by dots, e.g. 'params.base_model'",
@@ -204,7 +204,7 @@ def _parse_report(path: str, data: Mapping[str, Any]) -> Report:
     t = _Table(path, None, _Table(path, None, data).table_of("report", required=True), "report.")
     t.check_keys(REPORT_FIELDS)
     key = t.string("key")
-    if not NAME_PATTERN.match(key):
+    if not NAME_PATTERN.fullmatch(key):
         raise t.error("key", "a short name of [a-z0-9_] starting with a letter", describe(key), "rename it")
     authors = t.strings("authors")
     if not authors:

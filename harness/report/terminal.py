@@ -1,10 +1,15 @@
-"""Text a person reads in the terminal: one line per claim, grouped by verdict; details under ``-v``."""
+"""Text a person reads in the terminal: one line per claim, grouped by verdict; details under ``-v``..
+
+Every string here may come from a claims or results file, so every line is passed through
+``harness.core.text.printable``: a quote cannot carry escape sequences that repaint a verdict line.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
 
+from harness.core.text import printable
 from harness.report.missing import missing
 from harness.report.ordering import ORDER
 from harness.verdict import ClaimResult, summary
@@ -41,7 +46,7 @@ def outcome_text(result: ClaimResult) -> str:
     if p:
         lines.append(f'  source: {p.get("source")} {p.get("version")}, {p.get("location")}: "{p.get("quote")}"')
     lines.append(f"  rerun: {result.reproduce}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def _order(result: ClaimResult) -> tuple[int, str]:
@@ -90,7 +95,7 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
             "harness-derived claims (numbers the paper does not print: the harness's own arithmetic or an "
             f"outside fact; not in the tally above): {shown}"
         )
-    return out
+    return [printable(line) for line in out]
 
 
 def verdict_tags(result: ClaimResult) -> str:

@@ -1,4 +1,4 @@
-"""Formulas across claims: unknown ids, cycles, over-long chains, and values derived from components."""
+"""Formulas across claims: unknown ids, cycles, over-long chains, dimensions, and values derived from components."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
+from harness.spec.dimensions import DimensionError, check_claim_dimension
 from harness.spec.records import MAX_FORMULA_CHAIN, Claim
 from harness.spec.units import from_base, to_base
 
@@ -70,6 +71,24 @@ def check_formulas(path: str, claims: dict[str, Claim], errors: dict[str, ClaimE
             elif name not in depth and name not in errors:
                 stack.append((name, iter(names(name))))
                 on_stack.add(name)
+
+
+def check_dimensions(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:
+    """A formula adds only like to like (``params.a + bytes.b`` is refused) and gives its claim's dimension."""
+    for cid, claim in claims.items():
+        if claim.formula is None or cid in errors or any(n not in claims for n in claim.formula.names):
+            continue
+        try:
+            check_claim_dimension(claim.formula, {n: claims[n].unit for n in claim.formula.names}, claim.unit)
+        except DimensionError as exc:
+            errors[cid] = ClaimError(
+                path,
+                cid,
+                "formula",
+                "a formula whose + and - join operands of one dimension, with the dimension of the claim's unit",
+                str(exc),
+                "correct the formula, or the unit of the claim or of its components",
+            )
 
 
 def derive_values(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:

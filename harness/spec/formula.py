@@ -115,7 +115,7 @@ def _reduce(name: str, args: list[Any]) -> Any:
     return (min if name == "min" else max)(args)
 
 
-def _dotted_name(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
     """``a.b.c`` as one claim id, or None when the node is not a plain dotted name."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -153,7 +153,7 @@ class Formula:
             raise FormulaError(
                 f"nested more than {MAX_DEPTH} levels deep: use mean(...) or split it into intermediate claims"
             )
-        dotted = _dotted_name(node)
+        dotted = dotted_name(node)
         if dotted is not None:
             names.append(dotted)
         elif (
@@ -182,12 +182,17 @@ class Formula:
                 f"{shown!r} is not allowed: use numbers, claim ids, + - * /, parentheses and {', '.join(FUNCTIONS)}"
             )
 
+    @property
+    def expression(self) -> ast.expr:
+        """The checked syntax tree (for analyses such as ``harness.spec.dimensions``)."""
+        return self._tree.body
+
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """Evaluate with ``values[name]`` for each claim id (floats, numpy arrays or ``Interval``)."""
         return self._eval(self._tree.body, values)
 
     def _eval(self, node: ast.expr, values: Mapping[str, Any]) -> Any:
-        dotted = _dotted_name(node)
+        dotted = dotted_name(node)
         if dotted is not None:
             return values[dotted]
         if isinstance(node, ast.Constant):

@@ -5,7 +5,10 @@ markers its items get. The function that measures it belongs to the measurement 
 which registers kinds here through ``harness.measure.registry.register``. The built-in kinds are plug-ins like
 any other, named here by module path and imported on first use; third-party kinds come from the
 ``claims_harness.kinds`` entry point group or from a ``conftest.py`` (see docs/extending.md). The loader
-validates ``kind`` against whatever this registry holds, so it imports no kind itself.
+validates ``kind`` against whatever this registry holds, so it imports no kind itself. A kind may declare a
+``check``: called by the loader for each claim of that kind, with the file's models, workloads and recipes, it
+raises a ``ClaimError`` for what can be known wrong before anything is measured (a workload longer than the
+model's positions, a recipe with ``learning_rate = "fast"``), so that the claim fails at load, not mid-run.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from harness.core.registry import Registry
 
 #: ``(claim, context) -> Measurement``; typed loosely here: the claims language never calls it
 MeasureFunction = Callable[[Any, Any], Any]
+#: ``(claim, declared) -> None``: ``declared`` is the ``ClaimsFile`` with its models, workloads and recipes
+#: (no claims yet); raises ``ClaimError`` for a claim that cannot be measured as written
+CheckFunction = Callable[[Any, Any], None]
 
 
 @attrs.frozen
@@ -30,6 +36,7 @@ class Kind:
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     markers: tuple[str, ...] = ()
+    check: CheckFunction | None = None
 
 
 BUILTIN_KIND_MODULES = (

@@ -16,11 +16,13 @@ from typing import Any
 import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
-from harness.spec.derived import check_formulas, derive_values
+from harness.core.text import printable
+from harness.spec.derived import check_dimensions, check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
 from harness.spec.identity import HEADER
-from harness.spec.pins import DatasetSpec, parse_dataset, parse_finetuned, parse_hub_aliases, parse_model_pin
+from harness.spec.model_table import parse_model
+from harness.spec.pins import DatasetSpec, parse_dataset, parse_hub_aliases
 from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
 from harness.spec.records import (
     CLAIM_FIELDS,
@@ -28,7 +30,6 @@ from harness.spec.records import (
     ID_PATTERN,
     METRIC_FIELDS,
     METRICS,
-    MODEL_FIELDS,
     NAME_PATTERN,
     REFERENCE_KEYS,
     SCHEMA_VERSION,
@@ -53,7 +54,7 @@ def _parse_source(path: str, data: Mapping[str, Any]) -> Source:
     f = Fields(path, None, raw, "source.")
     f.check_keys(SOURCE_FIELDS)
     key = f.string("key")
-    if not NAME_PATTERN.match(key):
+    if not NAME_PATTERN.fullmatch(key):
         raise f.error("key", "a short name of [a-z0-9_] starting with a letter", describe(key), "rename it")
     return Source(
         key=key,
@@ -62,37 +63,6 @@ def _parse_source(path: str, data: Mapping[str, Any]) -> Source:
         version=f.string("version"),
         authors=f.strings("authors"),
         url=f.string("url", required=False),
-    )
-
-
-def _parse_model(path: str, name: str, raw: Any) -> ModelSpec:
-    where = Fields(path, None, {name: raw}, "models.")
-    if not NAME_PATTERN.match(name):
-        raise where.error(name, "a model name of [a-z0-9_] starting with a letter", repr(name), "rename it")
-    if not isinstance(raw, dict):
-        raise where.error(name, "a table", describe(raw), f"write it as [models.{name}]")
-    f = Fields(path, None, raw, f"models.{name}.")
-    f.check_keys(MODEL_FIELDS)
-    config = f.table_of("config", required=True)
-    if not isinstance(config.get("model_type"), str):
-        raise f.error(
-            "config.model_type",
-            "the transformers model_type of the architecture (a string)",
-            describe(config.get("model_type")) if "model_type" in config else "nothing",
-            'add `model_type = "..."` to the config table, as in the checkpoint\'s config.json',
-        )
-    pins = {task: parse_finetuned(f, task, raw) for task, raw in f.table_of("finetuned").items()}
-    hub_id = f.string("hub_id")
-    return ModelSpec(
-        name=name,
-        hub_id=hub_id,
-        auto_class=f.string("auto_class", required=False, default="AutoModel"),
-        config_source=f.string("config_source"),
-        config=dict(config),
-        finetuned={task: pin.hub_id for task, pin in pins.items()},
-        builder=f.string("builder", required=False, default="transformers"),
-        pin=parse_model_pin(f, hub_id),
-        finetuned_pins=pins,
     )
 
 
@@ -159,7 +129,7 @@ def _parse_claim(
     f = Fields(path, claim_id or f"[[claims]] #{index + 1}", raw)
     f.check_keys(CLAIM_FIELDS)
     cid = f.string("id")
-    if not ID_PATTERN.match(cid):
+    if not ID_PATTERN.fullmatch(cid):
         raise f.error(
             "id",
             "lowercase words of [a-z0-9_] joined by dots, e.g. 'params.base_model'",
@@ -266,6 +236,27 @@ def _parse_claim(
     )
 
 
+def _check_kind(claim: Claim, declared: ClaimsFile, errors: dict[str, ClaimError]) -> None:
+    """The kind's own load-time check of the claim (``Kind.check``); what it refuses fails the claim."""
+    from harness.spec.kinds import KINDS
+
+    if claim.measure is None or (check := KINDS[claim.measure.kind].check) is None:
+        return
+    try:
+        check(claim, declared)
+    except ClaimError as exc:
+        errors[claim.id] = exc
+    except Exception as exc:  # noqa: BLE001 - a plug-in's check that crashes must not stop collection
+        errors[claim.id] = ClaimError(
+            claim.path,
+            claim.id,
+            "measure.kind",
+            f"a claim the {claim.measure.kind!r} kind's load check accepts",
+            f"its check crashed: {type(exc).__name__}: {exc}",
+            "fix the claim or report the kind's bug to its author",
+        )
+
+
 def load(path: str | Path) -> ClaimsFile:
     """Load and validate one claims file; problems are returned in ``invalid``, never raised."""
     p = Path(path)
@@ -339,9 +330,9 @@ def load(path: str | Path) -> ClaimsFile:
     models: dict[str, ModelSpec] = {}
     for name, raw in raw_models.items():
         try:
-            models[name] = _parse_model(shown, name, raw)
+            models[name] = parse_model(shown, name, raw)
         except ClaimError as exc:
-            invalid.append(InvalidRecord(f"<models.{name}>", exc))
+            invalid.append(InvalidRecord(f"<models.{printable(name, one_line=True)}>", exc))
     datasets: dict[str, DatasetSpec] = {}
     for name, raw in raw_datasets.items():
         try:
@@ -364,7 +355,10 @@ def load(path: str | Path) -> ClaimsFile:
             claim = _parse_claim(shown, raw, source, tables, index)
         except ClaimError as exc:
             rid = raw.get("id")
-            key = rid if isinstance(rid, str) and rid not in errors and rid not in claims else fallback
+            shown_id = (
+                printable(rid, one_line=True) if isinstance(rid, str) else None
+            )  # it names a test item: no control characters
+            key = shown_id if shown_id and shown_id not in errors and shown_id not in claims else fallback
             errors[key] = exc
             continue
         if claim.id in claims or claim.id in errors:
@@ -384,6 +378,10 @@ def load(path: str | Path) -> ClaimsFile:
             )
             continue
         claims[claim.id] = claim
+    declared = ClaimsFile(shown, source, models, workloads, recipes, (), ())
+    for claim in claims.values():
+        _check_kind(claim, declared, errors)
+    check_dimensions(shown, claims, errors)  # first: check_formulas fails the claims built on a failed one
     check_formulas(shown, claims, errors)
     valid = {cid: c for cid, c in claims.items() if cid not in errors}
     derive_values(shown, valid, errors)

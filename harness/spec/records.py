@@ -18,8 +18,9 @@ from harness.spec.inequality import Inequality
 from harness.spec.pins import DatasetSpec, HubPin
 
 SCHEMA_VERSION = 1
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: ids and names: match them with ``fullmatch`` (``\A`` and ``\Z``: a ``$`` would accept a trailing newline)
+ID_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
+NAME_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
 TOLERANCE_KINDS = ("absolute", "relative", "precision", "lower_bound", "upper_bound", "sign", "order")
 #: the sign a band may be cut at (``tolerance.sign``): the value must be strictly below / above zero
 SIGNS = ("negative", "positive")

@@ -263,7 +263,15 @@ def _fine_tuned(
     predictions, entries, trained = [], [], []
     for seed in recipe.seeds:
         entry = fine_tuned(
-            context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed, runtime
+            context.options.cache_dir,
+            f"{task.name}-{spec.name}",
+            base,
+            digest,
+            train,
+            recipe,
+            seed,
+            runtime,
+            context.options.extra.get("notify"),
         )
         model = load_for_task(entry.path, task)
         pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from harness.core.errors import MeasurementError
+from harness.core.errors import ClaimError, MeasurementError, did_you_mean
 from harness.measure.kinds.task_evidence import Run, gather_run
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml import data
-from harness.spec import Claim, Scalar
+from harness.ml.recipes import RecipeError, recipe
+from harness.spec import Claim, ClaimsFile, Scalar
 
 if TYPE_CHECKING:
     from harness.ml.data import Task
@@ -40,7 +41,51 @@ KIND_METRICS = {
 }
 
 
-@register("task_score", required=("model", "task"), optional=("recipe", "smoke"), markers=("task",))
+def check_task_claim(claim: Claim, declared: ClaimsFile) -> None:
+    """At load: the task is known, ``smoke`` is a boolean, the metric fits the task, the recipe resolves for it."""
+    assert claim.measure is not None
+    params = claim.measure.params
+
+    def error(field: str, expected: str, found: str, fix: str) -> ClaimError:
+        return ClaimError(claim.path, claim.id, field, expected, found, fix)
+
+    name = params["task"]
+    if not isinstance(name, str) or name not in data.TASKS:
+        raise error(
+            "measure.task",
+            "one of " + ", ".join(data.TASKS),
+            repr(name),
+            "use one of those." + (did_you_mean(name, data.TASKS) if isinstance(name, str) else ""),
+        )
+    task = data.TASKS[name]
+    if not isinstance(params.get("smoke", False), bool):
+        raise error("measure.smoke", "true or false", repr(params["smoke"]), "write smoke = true or remove it")
+    try:
+        _metric(claim, task)
+    except MeasurementError as exc:
+        raise error(
+            "metric", f"a metric of {task.name} on its evaluation split", str(exc), "correct [claims.metric]"
+        ) from None
+    recipe_name = params.get("recipe")
+    if recipe_name is None:
+        return
+    try:
+        recipe(declared.recipes, recipe_name, task)
+    except RecipeError as exc:
+        raise error(f"recipes.{exc.recipe}.{exc.key}", exc.expected, exc.found, exc.fix) from None
+    except MeasurementError as exc:
+        raise error(
+            f"recipes.{recipe_name}", f"a recipe that resolves for {task.name}", str(exc), "correct it"
+        ) from None
+
+
+@register(
+    "task_score",
+    required=("model", "task"),
+    optional=("recipe", "smoke"),
+    markers=("task",),
+    check=check_task_claim,
+)
 def task_score(claim: Claim, context: Context) -> Measurement:
     """The claim's metric of the model on the task's evaluation split, with a bootstrap interval."""
     assert claim.measure is not None

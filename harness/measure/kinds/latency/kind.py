@@ -8,7 +8,7 @@ from typing import Any
 from harness.core.errors import ClaimError, did_you_mean
 from harness.core.stats import percentile_interval
 from harness.measure.kinds.latency.paired import PairedRun, paired
-from harness.measure.kinds.latency.workload import STATISTICS
+from harness.measure.kinds.latency.workload import STATISTICS, check_latency_claim
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml.flop_probe import cpu_peak_flops
@@ -93,7 +93,13 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
     }
 
 
-@register("latency", required=("model", "workload"), optional=("statistic",), markers=("speed",))
+@register(
+    "latency",
+    required=("model", "workload"),
+    optional=("statistic",),
+    markers=("speed",),
+    check=check_latency_claim,
+)
 def latency(claim: Claim, context: Context) -> Measurement:
     """Seconds the model takes on the workload: a full pass (mean per call x calls per pass), or per example."""
     assert claim.measure is not None

@@ -11,8 +11,9 @@ import attrs
 from harness.core.errors import ClaimError, MeasurementError, NotRunError, did_you_mean
 from harness.core.stats import rng
 from harness.measure.measurement import Context, Options
+from harness.measure.model_checks import max_positions
 from harness.ml.models import checkpoint_dir, resolve_config
-from harness.spec import Claim
+from harness.spec import Claim, ClaimsFile
 
 STATISTICS = ("full_pass_seconds", "per_example_seconds")
 PROFILES = {"quick", "full"}
@@ -158,6 +159,41 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
         target_halfwidth=float(halfwidth),
         budget_seconds={k: float(v) for k, v in budget.items()},
     )
+
+
+def check_latency_claim(claim: Claim, declared: ClaimsFile) -> None:
+    """At load: the statistic, the workload table, and its lengths against each timed model's positions."""
+    assert claim.measure is not None
+    params = claim.measure.params
+    statistic = params.get("statistic", "full_pass_seconds")
+    if statistic not in STATISTICS:
+        raise ClaimError(
+            claim.path,
+            claim.id,
+            "measure.statistic",
+            "one of " + ", ".join(STATISTICS),
+            repr(statistic),
+            "use one of those." + did_you_mean(str(statistic), STATISTICS),
+        )
+    name = params["workload"]
+    workload = parse_workload(claim, name, declared.workloads[name])
+    spec = declared.models[params["model"]]
+    positions = max_positions(spec)
+    if positions is None:
+        return
+    for key, tokens in (
+        ("synthetic_lengths.max", workload.synthetic_lengths["max"]),
+        ("max_length", workload.max_length),
+    ):
+        if tokens > positions:
+            raise ClaimError(
+                claim.path,
+                claim.id,
+                f"workloads.{name}.{key}",
+                f"at most the {positions} positions of [models.{spec.name}] (max_position_embeddings)",
+                repr(tokens),
+                f"lower {key} to {positions} or time a model with more positions",
+            )
 
 
 def synthetic_lengths(spec: Mapping[str, Any], n: int, seed: int = SEEDS["lengths"]) -> list[int]:

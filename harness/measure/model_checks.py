@@ -1,0 +1,73 @@
+"""The load-time check of a ``[models.<name>]`` table whose builder is ``transformers``.
+
+Registered in ``harness.spec.model_table.MODEL_CHECKS`` (the claims loader runs it for each model table): the
+``auto_class`` must be a transformers Auto *model* class (read from transformers' torch-free name table, so
+AutoTokenizer and AutoConfig are refused), and the config must resolve strictly in ``harness.ml.configs``
+(unknown model_type with did-you-mean, unknown fields, wrong types, sizes below 1, heads that do not divide
+the hidden size). Each problem is a ``ClaimError`` naming ``models.<name>.<field>``. transformers is imported
+inside these functions; its config module imports torch (transformers 5), so loading a file with models
+imports it, at collection. Without transformers installed the check is skipped: measuring says what is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.core.errors import ClaimError, did_you_mean
+from harness.ml.configs import resolve_config_fields
+from harness.ml.errors import FieldError
+from harness.spec.model_table import MODEL_CHECKS
+from harness.spec.records import ModelSpec
+
+
+def auto_model_classes() -> list[str] | None:
+    """The transformers Auto classes that build models (AutoModel, AutoModelFor...), without importing them."""
+    try:
+        import transformers
+    except ImportError:
+        return None
+    table = getattr(transformers, "_class_to_module", {})
+    return sorted(n for n, module in table.items() if n.startswith("AutoModel") and module.endswith("modeling_auto"))
+
+
+def _resolved(spec: ModelSpec) -> Any | None:
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        return None
+    return resolve_config_fields(spec.config["model_type"], spec.config)
+
+
+def check_transformers_model(spec: ModelSpec, path: str) -> None:
+    """The model table against transformers; a ``ClaimError`` naming the field otherwise."""
+    known = auto_model_classes()
+    if known and spec.auto_class not in known:
+        raise ClaimError(
+            path,
+            None,
+            f"models.{spec.name}.auto_class",
+            "a transformers Auto model class, e.g. 'AutoModel' or 'AutoModelForSequenceClassification'",
+            repr(spec.auto_class),
+            "name the Auto class that builds the model (tokenizers and configs are found from the checkpoint)."
+            + did_you_mean(spec.auto_class, known),
+        )
+    try:
+        _resolved(spec)
+    except FieldError as exc:
+        raise exc.to_claim_error(path, None, f"models.{spec.name}.config.") from None
+
+
+def max_positions(spec: ModelSpec) -> int | None:
+    """The longest input (in tokens) the model takes, or None when it is not known here."""
+    if spec.builder != "transformers":
+        return None
+    try:
+        resolved = _resolved(spec)
+    except FieldError:  # reported on the model itself
+        return None
+    value = None if resolved is None else resolved.values.get("max_position_embeddings")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+if "transformers" not in MODEL_CHECKS:  # this module may be imported again (pytester restores sys.modules)
+    MODEL_CHECKS.add("transformers", check_transformers_model, __name__)
