@@ -21,7 +21,7 @@ from harness.verdict import ClaimResult
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if identifies_as_claims_file(file_path) and first_visit(parent.config, file_path):
+    if first_visit(parent.config, file_path) and identifies_as_claims_file(file_path):
         return ClaimsFileNode.from_parent(parent, path=file_path)
     return None
 
