@@ -126,6 +126,7 @@ def _pinned(path: Path, **model: object) -> spec.ClaimsFile:
     header["models"]["tiny"].update(model)
     header["datasets"] = {"glue": {"hub_id": "nyu-mll/glue", "revision": COMMIT_B, "size_bytes": {"sst2": 1234}}}
     record = claim("task.one", 50.0, measure={"kind": "task_score", "model": "tiny", "task": "glue/sst2"})
+    record["metric"] = {"name": "accuracy", "split": "validation"}
     path.write_text(tomli_w.dumps({**header, "claims": [record]}), encoding="utf-8")
     return spec.load(path)
 
@@ -278,6 +279,7 @@ def test_a_fetched_copy_under_to_is_read_from_the_models_and_data_dirs_with_the_
     to = tmp_path / "to"
     (to / "distilbert" / "distilbert-base-uncased").mkdir(parents=True)
     (to / "distilbert" / "distilbert-base-uncased" / "config.json").write_text("{}")
+    hub.add_alias("distilbert-base-uncased", "distilbert/distilbert-base-uncased")  # a claims file's [hub_aliases]
     assert checkpoint_dir("distilbert-base-uncased", "distilbert", to) == to / "distilbert/distilbert-base-uncased"
     rel = "sst2/validation-00000-of-00001.parquet"
     write_sst2_parquet(to / "nyu-mll" / "glue" / rel, ["great", "awful"], [1, 0])
