@@ -83,6 +83,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "with the claim's recipe, or auto: published when found, else fine-tune "
         "(env CLAIMS_TASK_EVIDENCE; default auto).",
     )
+    group.addoption(
+        "--claims-familywise",
+        default=None,
+        choices=("holm", "bonferroni", "bh"),
+        help="adjust each band verdict's interval level for the run's family of claims (Holm, Bonferroni: "
+        "family-wise error; bh: false discovery rate); applied once all claims are measured, to results.json, "
+        "the summary and the report (docs/statistics.md).",
+    )
     parser.addini(
         "claims_dirs",
         type="args",

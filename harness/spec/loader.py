@@ -42,6 +42,7 @@ from harness.spec.records import (
     Source,
 )
 from harness.spec.tolerances import parse_tolerance
+from harness.spec.uncertainty import parse_uncertainty
 from harness.spec.units import UNITS
 
 
@@ -312,6 +313,7 @@ def load(path: str | Path) -> ClaimsFile:
         workloads = _parse_named_tables(shown, data, "workloads")
         recipes = _parse_named_tables(shown, data, "recipes")
         synonyms = parse_synonyms(shown, data)
+        seed_sd = parse_uncertainty(shown, data)
         raw_claims = data.get("claims")
         if not isinstance(raw_claims, list) or not raw_claims:
             raise top.error(
@@ -381,4 +383,5 @@ def load(path: str | Path) -> ClaimsFile:
         claims=tuple(valid.values()),
         invalid=tuple(invalid),
         synonyms=synonyms,
+        seed_sd=seed_sd,
     )

@@ -35,7 +35,7 @@ METRICS = (
     "exact_match",
     "squad_f1",
 )
-TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "synonyms", "claims")
+TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "synonyms", "uncertainty", "claims")
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
 MODEL_FIELDS = ("hub_id", "auto_class", "builder", "config_source", "config", "finetuned", "note")
 CLAIM_FIELDS = (
@@ -198,6 +198,8 @@ class ClaimsFile:
     invalid: tuple[InvalidRecord, ...]
     #: ``[synonyms.<condition>]``: a claimed value -> the measured values accepted for it
     synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
+    #: declared seed SDs per task (``[uncertainty.seed_sd]``, harness.spec.uncertainty.SeedSD)
+    seed_sd: Mapping[str, Any] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:

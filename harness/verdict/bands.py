@@ -166,9 +166,7 @@ def check_interval(value: float, interval: tuple[float, float] | None) -> None:
         raise InvalidInterval(f"not judged: the interval {_pair(lo, hi)} is inverted (lo > hi)")
     s = _SLACK * max(1.0, abs(value))
     if not lo - s <= value <= hi + s:
-        raise InvalidInterval(
-            f"not judged: the point {fmt_number(value)} is outside its own interval {_pair(lo, hi)}"
-        )
+        raise InvalidInterval(f"not judged: the point {fmt_number(value)} is outside its own interval {_pair(lo, hi)}")
 
 
 def decide(b: Band, value: float, interval: tuple[float, float] | None = None) -> Decision:
