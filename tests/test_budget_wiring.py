@@ -206,7 +206,7 @@ def test_a_session_shows_budget_power_multiplicity_and_caps_one_seed_evidence(py
     assert "multiplicity: expected false NOT_REPRODUCED under exact replication" in out
     import json
 
-    data = json.loads((pytester.path / "out" / "results.json").read_text())
+    data = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())
     assert data["multiplicity"]["band_verdicts_with_budget"] == 3
 
 
