@@ -110,7 +110,7 @@ def main() -> None:
     print(
         f"harness   {args.ratio} = {ratio.value:.4f} [{lo:.4f}, {hi:.4f}]  half-width {halfwidth:.2%} of the ratio "
         f"(target {info['rule']['relative_halfwidth']:.0%}); stopped by {info['stopped_by']} after "
-        f"{info['inputs_timed']} inputs, {info['retimed_inputs']} re-timed"
+        f"{info['inputs_timed']} inputs, none re-timed (studentized interval)"
     )
     print(
         f"          measuring {info['loop_wall_seconds']:.1f} s (budget {info['rule']['budget_seconds']:g} s), "

@@ -23,6 +23,7 @@ from harness.core.resample import (
     bca_ratio_interval,
     drift_check,
     studentized_ratio_interval,
+    studentized_replicates,
     two_level_bootstrap,
 )
 from harness.core.stats import N_REPLICATES, bootstrap_indices, mean_replicates, percentile_interval, rng
@@ -230,6 +231,20 @@ def test_paired_ratio(law: str) -> None:
         hits[1, d] = lo <= RATIO <= hi
     _record(f"ratio BCa, {law}, n={MIN_INPUTS}", hits[1], "not recommended: shown for comparison")
     _in_band(f"ratio studentized, {law}, n={MIN_INPUTS}", hits[0])
+
+
+@pytest.mark.parametrize("law", LAWS)
+def test_formula_ratio_over_latency_replicates(law: str) -> None:
+    """The interval the harness gives speed.a / speed.b: the percentile interval of the ratio of the two
+    latency claims' replicates, drawn jointly from the studentized distribution (studentized_replicates)."""
+    gen = rng(170 + LAWS.index(law))
+    hits = np.zeros(DRAWS, bool)
+    for _ in range(DRAWS):
+        a, b = _timings(gen, MIN_INPUTS, law)
+        reps = studentized_replicates(np.stack([a, b]), replicates=500, rng=gen)
+        lo, hi = percentile_interval(reps[0] / reps[1])
+        hits[_] = lo <= RATIO <= hi
+    _in_band(f"formula ratio over latency replicates, {law}, n={MIN_INPUTS}", hits)
 
 
 def _detection(n: int, drift: np.ndarray | None, seed: int, law: str = "log-normal") -> np.ndarray:

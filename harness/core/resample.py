@@ -132,10 +132,42 @@ def two_level_bootstrap(
             columns.append(np.asarray(function(a[idx]), dtype=float))
         chunks.append(np.stack(columns, axis=1))
     per_seed = np.concatenate(chunks)
-    out = combine(per_seed, axis=1)
+    if seeds == 1:
+        return combine(per_seed, axis=1)
+    points = np.array([float(np.asarray(function(a[None, :]), dtype=float)[0]) for a in arrays])
+    return add_seed_effects(per_seed, points, aggregate, generator)
+
+
+def add_seed_effects(
+    per_seed: np.ndarray, points: Sequence[float], aggregate: str = "median", rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Level 2 of ``two_level_bootstrap`` on level-1 replicates already drawn: ``per_seed[r, s]`` is seed s's
+    score on the examples of replicate r (the same examples for every seed), ``points[s]`` its score on all of
+    them. Returns replicates of the aggregate over seeds with the shrunk seed effects added (see
+    ``two_level_bootstrap``); with one seed, the level-1 aggregate only."""
+    import numpy as np
+
+    where = "add_seed_effects(per_seed)"
+    table = np.asarray(per_seed, dtype=float)
+    require(table.ndim == 2, where, "a (replicates, seeds) table", f"shape {table.shape}", "one column per seed")
+    finite_array(table.ravel(), where)
+    points = finite_array(points, "add_seed_effects(points)")
+    require(
+        points.size == table.shape[1],
+        "add_seed_effects(points)",
+        f"one score per seed ({table.shape[1]})",
+        points.size,
+        "pass each seed's score on all examples",
+    )
+    require(aggregate in AGGREGATES, "add_seed_effects(aggregate)", f"one of {AGGREGATES}", aggregate, "median")
+    combine = np.median if aggregate == "median" else np.mean
+    generator = rng if rng is not None else default_rng()
+    out = combine(table, axis=1)
+    seeds = table.shape[1]
     if seeds == 1:
         return out
-    points = np.array([float(np.asarray(function(a[None, :]), dtype=float)[0]) for a in arrays])
+    replicates = table.shape[0]
+    per_seed = table
     spread = float(points.var(ddof=1))
     centred = per_seed - per_seed.mean(axis=1, keepdims=True)
     unshared = float(centred.var(axis=0, ddof=1).sum()) / (seeds - 1)
@@ -253,6 +285,35 @@ def paired_ratio(
     ratio, se, studentized = studentized_ratio_interval(a, b, level)
     bca = bca_ratio_interval(a, b, level, replicates, rng)
     return PairedRatio(ratio, len(a), se, studentized, bca, level)
+
+
+def studentized_replicates(
+    per_input: Sequence[Sequence[float]], replicates: int = N_REPLICATES, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Replicates of every model's mean time drawn from the studentized sampling distribution, jointly.
+
+    ``per_input[k, i]``: model k's time on input i (the same inputs for all models). On the log scale the
+    means are drawn as a multivariate Student t with n - 1 dof around log(mean_k), with the delta-method
+    covariance cov(x_ki / mean_k, x_ji / mean_j) / n. The log ratio of any two rows then has variance
+    (SE(R)/R)^2 of ``studentized_ratio_interval``, so the percentile interval of a ratio of these
+    replicates is that interval, R exp(+-t SE/R), up to Monte Carlo error: formulas over latency claims
+    (speed.a / speed.b) use the same estimator as the paired ratio. Returns a (models, replicates) array.
+    """
+    import numpy as np
+
+    where = "studentized_replicates(per_input)"
+    table = np.asarray(per_input, dtype=float)
+    require(table.ndim == 2, where, "a (models, inputs) table", f"shape {table.shape}", "one row per model")
+    require(table.shape[1] >= 3, where, "at least 3 inputs", table.shape[1], "time more inputs")
+    finite_array(table.ravel(), where, positive=True)
+    generator = rng if rng is not None else default_rng()
+    models, n = table.shape
+    means = table.mean(axis=1)
+    relative = table / means[:, None]
+    covariance = np.atleast_2d(np.cov(relative)) / n
+    normal = generator.multivariate_normal(np.zeros(models), covariance, size=replicates, method="eigh")
+    scale = np.sqrt(generator.chisquare(n - 1, size=replicates) / (n - 1))
+    return means[:, None] * np.exp((normal / scale[:, None]).T)
 
 
 # ---------------------------------------------------------------- drift

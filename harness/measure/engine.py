@@ -11,6 +11,7 @@ seed-variance component, so it cannot decide either way. The hook: a measurement
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from harness.core.errors import MeasurementError, NotRunError
@@ -30,6 +31,8 @@ from harness.verdict import (
     deviation,
     unjudgeable,
 )
+from harness.verdict.bands import Band
+from harness.verdict.power import band_power
 from harness.verdict.readings import alternative_decisions, point_comparison
 
 
@@ -80,13 +83,17 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         assert measurement is not None and decision is not None and compared is not None
         verdict, reason = decision.verdict, decision.reason
         if compared.statistics and verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
-            if "seed_component" not in measurement.details:
+            if "seed_component" not in measurement.details and not _has_seed_component(measurement):
                 reason = (
                     f"{verdict.value} on the dev-set interval alone, capped at INCONCLUSIVE: "
                     f"{'; '.join(compared.statistics)}, and no seed-variance component is declared, so the "
                     f"interval leaves out the spread over fine-tuning seeds ({reason})"
                 )
                 verdict = Verdict.INCONCLUSIVE
+        if measurement.inconclusive:
+            verdict, reason = Verdict.INCONCLUSIVE, f"{reason}; but {measurement.inconclusive}"
+        elif verdict is Verdict.REPRODUCED and measurement.at_best_inconclusive:
+            verdict, reason = Verdict.INCONCLUSIVE, f"{reason}; but {measurement.at_best_inconclusive}"
     for alt in extra.get("alternatives", ()):
         reason += f"; against the alternative {alt['value']:g} ({alt['source']}): {alt['verdict']}"
     if extra.get("point_comparison"):
@@ -124,7 +131,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             "interval": consistency.interval,
             "reason": consistency.reason,
         },
-        details=({} if measurement is None else dict(measurement.details))
+        details=({} if measurement is None else {**measurement.details, **budget_details(claim, measurement, b)})
         | ({"statistic_mismatch": list(compared.statistics)} if compared and compared.statistics else {}),
         remedy=remedy,
         needs=needs if remedy is not None else {},
@@ -148,3 +155,35 @@ def _problem(measurement: Measurement) -> str | None:
         return None
     note = measurement.details.get("formula_error")
     return f"{problem}; {note}" if note else problem
+
+
+def budget_details(claim: Claim, measurement: Measurement, b: Band) -> dict[str, Any]:
+    """``details.budget`` (components, their combination) and ``details.power`` (what the band can show)."""
+    budget = measurement.budget
+    if budget is None or math.isnan(measurement.value):
+        return {}
+    out: dict[str, Any] = {"budget": {"components": budget.rows(), **budget.summary()}}
+    limits = {"at_best_inconclusive": measurement.at_best_inconclusive, "inconclusive": measurement.inconclusive}
+    if any(limits.values()):
+        out["limits"] = limits
+    u = budget.combined_standard_uncertainty()
+    if claim.value is not None and math.isfinite(claim.value) and u > 0:
+        power = band_power(claim.value, b.lo, b.hi, u, budget.coverage_factor(), budget.can_reproduce)
+        out["power"] = {
+            "u": power.u,
+            "interval_half_width": power.interval_half_width,
+            "reachable": power.reachable,
+            "probability_reproduced": power.probability_reproduced,
+            "false_not_reproduced": power.false_not_reproduced,
+            "minimum_detectable_deviation": power.minimum_detectable_deviation,
+            "line": power.line,
+        }
+    return out
+
+
+def _has_seed_component(measurement: Measurement) -> bool:
+    """Whether the measurement's budget has a seed component (run here or declared)."""
+    from harness.verdict.budget import SEED_COMPONENT
+
+    budget = measurement.budget
+    return budget is not None and any(c.name == SEED_COMPONENT for c in budget.components)

@@ -23,12 +23,19 @@ from harness.spec.units import convert, from_base, to_base
 if TYPE_CHECKING:
     import numpy as np
 
+    from harness.verdict.budget import Budget
+
 T = TypeVar("T")
 
 
 @attrs.frozen(eq=False)
 class Measurement:
-    """A measured value in ``unit``; ``replicates`` are bootstrap replicates in the same unit."""
+    """A measured value in ``unit``; ``replicates`` are bootstrap replicates in the same unit.
+
+    ``budget`` lists the uncertainty components behind ``interval`` (harness.verdict.budget.Budget).
+    ``at_best_inconclusive``: why this evidence cannot show REPRODUCED (e.g. one seed, no declared seed SD);
+    ``inconclusive``: why it can show nothing (e.g. the machine drifted during a timing run).
+    """
 
     value: float
     unit: str
@@ -37,6 +44,9 @@ class Measurement:
     conditions: Mapping[str, Scalar] = attrs.field(factory=dict)
     evidence: Mapping[str, Any] = attrs.field(factory=dict)
     details: Mapping[str, Any] = attrs.field(factory=dict)
+    budget: Budget | None = None
+    at_best_inconclusive: str | None = None
+    inconclusive: str | None = None
 
     def __attrs_post_init__(self) -> None:
         """``lo <= value <= hi``: an inverted interval, or a point outside its own interval, is no measurement."""
@@ -62,6 +72,7 @@ class Measurement:
             unit=unit,
             interval=None if self.interval is None else (self.interval[0] * factor, self.interval[1] * factor),
             replicates=None if self.replicates is None else self.replicates * factor,
+            budget=None if self.budget is None else self.budget.scaled(factor),
         )
 
     @property
@@ -181,6 +192,21 @@ class Context:
                 "the formula is too non-linear for this propagation: measure the claim directly"
             )
         conditions, varying = _common_conditions(parts)
+        budget = None
+        if replicates is not None and np.isfinite(replicates).all():
+            from harness.verdict.budget import Budget, Component
+
+            budget = Budget(
+                (
+                    Component(
+                        "propagated",
+                        "A",
+                        float(np.std(replicates, ddof=1)),
+                        f"the formula over its components' replicates ({', '.join(parts)})",
+                    ),
+                ),
+                seed_component_missing=any(m.budget is not None and not m.budget.can_reproduce for m in parts.values()),
+            )
         return Measurement(
             value=value,
             unit=claim.unit,
@@ -200,7 +226,16 @@ class Context:
                 "varying_conditions": varying,
                 "interval_method": method,
             },
+            budget=budget,
+            at_best_inconclusive=_joined(parts, "at_best_inconclusive"),
+            inconclusive=_joined(parts, "inconclusive"),
         )
+
+
+def _joined(parts: Mapping[str, Measurement], field: str) -> str | None:
+    """The components' reasons of one kind, each named once (None when no component has one)."""
+    reasons = {getattr(m, field) for m in parts.values()} - {None}
+    return "; ".join(f"{n}: {getattr(m, field)}" for n, m in parts.items() if getattr(m, field)) if reasons else None
 
 
 def _propagate(

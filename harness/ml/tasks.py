@@ -189,6 +189,22 @@ TASKS: dict[str, Task] = {
 }
 
 
+#: evaluation-split sizes (the official dev/test sets), for power planning before any data is read
+EVAL_EXAMPLES = {
+    "glue/cola": 1043,
+    "glue/sst2": 872,
+    "glue/mrpc": 408,
+    "glue/qqp": 40430,
+    "glue/stsb": 1500,
+    "glue/mnli": 9815,
+    "glue/qnli": 5463,
+    "glue/rte": 277,
+    "glue/wnli": 71,
+    "imdb": 25000,
+    "squad_v1": 10570,
+}
+
+
 def task(name: str) -> Task:
     """The task called ``name`` (``glue/sst2``, ``imdb``, ``squad_v1`` ...); a ``MeasurementError`` otherwise."""
     try:

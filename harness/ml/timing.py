@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from harness.core import progress
-from harness.core.stats import bootstrap_indices, mean_replicates, percentile_interval, rng
+from harness.core.stats import rng
 
 if TYPE_CHECKING:
     import numpy as np
 
-#: seed of the bootstrap indices shared by every model of a paired run
+    from harness.core.resample import DriftCheck
+
+#: seed of the studentized replicates drawn jointly for every model of a paired run
 BOOTSTRAP_SEED = 2
 
 
@@ -98,14 +100,22 @@ class StoppingRule:
         return None
 
 
+#: how every input is timed and how the ratio's interval is made (shown in each result)
+ESTIMATOR = (
+    "every input timed once per pass, each model alternately, no input re-timed or selected on its time "
+    "(several passes: the per-input mean over passes); ratio of mean times with the studentized "
+    "(delta-method, log-scale, t with n-1 dof) interval; latency replicates drawn jointly from that "
+    "studentized distribution, so formulas over them (speed.a / speed.b) reproduce it"
+)
+
+
 @attrs.frozen(eq=False)
 class PairedTimings:
     """What a paired run measured.
 
     ``per_input[k, j]`` is model k's mean seconds on the j-th distinct input timed (``inputs[j]``, an index
-    into the caller's pool); ``call_model``/``call_input``/``call_seconds`` list the kept time of every
-    call in the order the inputs ran (a re-timed input keeps each model's fastest attempt);
-    ``indices`` are the bootstrap indices over the j axis that every model shares.
+    into the caller's pool, in the order they were first timed); ``call_model``/``call_input``/``call_seconds``
+    list every call in the order they ran. No call is dropped or re-timed.
     """
 
     models: tuple[str, ...]
@@ -114,41 +124,48 @@ class PairedTimings:
     call_model: np.ndarray
     call_input: np.ndarray
     call_seconds: np.ndarray
-    indices: np.ndarray
     stopped: str
     measuring_seconds: float
     wall_seconds: float
     warmup_seconds: float
     timer_overhead_seconds: float
-    retimed_inputs: int
-    retime_policy: str
     load_average: tuple[float, float]
     rule: StoppingRule
+    estimator: str = ESTIMATOR
 
     def seconds(self, k: int) -> np.ndarray:
         """Every timed call of model k, in seconds, in the order they ran."""
         return self.call_seconds[self.call_model == k]
 
     def mean_replicates(self, k: int) -> np.ndarray:
-        """Bootstrap replicates of model k's mean seconds per input (indices shared by all models)."""
-        return mean_replicates(self.per_input[k], self.indices)
+        """Replicates of model k's mean seconds per input, drawn jointly for all models from the studentized
+        sampling distribution (``resample.studentized_replicates``; one model: a t around its mean)."""
+        from harness.core.resample import studentized_replicates
+
+        return studentized_replicates(self.per_input, rng=rng(BOOTSTRAP_SEED))[k]
 
     def ratio(self, a: int, b: int) -> tuple[float, tuple[float, float]]:
-        """Mean time of model a over mean time of model b, with its paired 95% interval."""
-        value = float(self.per_input[a].mean() / self.per_input[b].mean())
-        return value, percentile_interval(self.mean_replicates(a) / self.mean_replicates(b))
+        """Mean time of model a over mean time of model b, with its studentized 95% interval."""
+        from harness.core.resample import studentized_ratio_interval
+
+        value, _, interval = studentized_ratio_interval(self.per_input[a], self.per_input[b])
+        return value, interval
+
+    def drift(self, a: int, b: int) -> DriftCheck:
+        """Whether the ratio a/b changed while the inputs were timed (in the order they ran)."""
+        from harness.core.resample import drift_check
+
+        return drift_check(self.per_input[a], self.per_input[b])
 
 
-def ratio_halfwidth(per_input: np.ndarray, indices: np.ndarray) -> float:
-    """The largest 95%-interval half-width, relative to the ratio, of every model's mean time over model 0's."""
-    import numpy as np
+def ratio_halfwidth(per_input: np.ndarray) -> float:
+    """The largest studentized 95%-interval half-width, relative to the ratio, of every model over model 0."""
+    from harness.core.resample import studentized_ratio_interval
 
-    base = mean_replicates(per_input[0], indices)
     worst = 0.0
     for k in range(1, per_input.shape[0]):
-        ratio = float(per_input[k].mean() / per_input[0].mean())
-        lo, hi = percentile_interval(mean_replicates(per_input[k], indices) / base)
-        worst = max(worst, (hi - lo) / 2.0 / ratio if ratio > 0 and np.isfinite(ratio) else float("inf"))
+        ratio, _, (lo, hi) = studentized_ratio_interval(per_input[k], per_input[0])
+        worst = max(worst, (hi - lo) / 2.0 / ratio if ratio > 0 and math.isfinite(ratio) else math.inf)
     return worst
 
 
@@ -159,8 +176,6 @@ def paired_run(
     rule: StoppingRule,
     timer: Timer,
     warmup_calls: int = 3,
-    outlier_factor: float = 1.25,
-    retries: int = 2,
 ) -> PairedTimings:
     """Time ``call(k, i)`` (model k on pool input i) for every model, alternating models on each input.
 
@@ -169,11 +184,10 @@ def paired_run(
     first and are not kept. The garbage collector is paused while timing, so that its pauses do not land
     on one model's calls.
 
-    Interference: another process that takes the cores for a moment slows one call of a pair, not the
-    other, so the pair's time ratio jumps. When a ratio is more than ``outlier_factor`` away from the
-    median ratio so far (after 10 inputs), the input is timed again (all models, up to ``retries`` times)
-    and each model keeps its fastest attempt. A real difference between inputs survives re-timing; a
-    disturbance does not.
+    Every input is timed the same way: once per pass, every model, whatever its time. The old re-timing of
+    outlying inputs (keeping each model's fastest attempt) selected on the value and biased the ratio and
+    its interval (issue 11: coverage 0.71-0.81); interference is left in the data, where the studentized
+    interval counts it, and a machine whose speed changes during the run is caught by the drift check.
     """
     import numpy as np
 
@@ -185,7 +199,7 @@ def paired_run(
     rule = attrs.evolve(
         rule,
         min_inputs=min(rule.min_inputs, len(order)),
-        floor_inputs=min(rule.floor_inputs, rule.min_inputs, len(order)),
+        floor_inputs=min(rule.floor_inputs, len(order)),
     )
     pool = int(max(order)) + 1
     sums = np.zeros((k_models, pool))
@@ -194,18 +208,8 @@ def paired_run(
     calls_k: list[int] = []
     calls_i: list[int] = []
     calls_s: list[float] = []
-    log_ratios: list[list[float]] = [[] for _ in range(k_models)]
-    limit = float(np.log(outlier_factor))
     overhead = timer.overhead()
     load_before = _load_average()
-
-    def time_all(i: int) -> list[float]:
-        return [timer(functools.partial(call, k, i)) for k in range(k_models)]
-
-    def disturbed(times: list[float]) -> bool:
-        if len(log_ratios[-1]) < 10:
-            return False
-        return any(abs(np.log(times[k] / times[0]) - np.median(log_ratios[k])) > limit for k in range(1, k_models))
 
     start = time.perf_counter()
     for w in range(warmup_calls):
@@ -219,7 +223,6 @@ def paired_run(
     gc.collect()
     gc.disable()
     elapsed = 0.0
-    retimed = 0
     stopped = ""
     loop_start = time.perf_counter()
     shown = contextlib.ExitStack()
@@ -228,36 +231,27 @@ def paired_run(
         position = 0
         while not stopped:
             i = int(order[position % len(order)])
-            times = time_all(i)
+            times = [timer(functools.partial(call, k, i)) for k in range(k_models)]
             elapsed += sum(times)
-            if k_models > 1 and disturbed(times):
-                retimed += 1
-                for _ in range(retries):
-                    again = time_all(i)
-                    elapsed += sum(again)
-                    times = [min(a, b) for a, b in zip(times, again, strict=True)]
-                    if not disturbed(times):
-                        break
             for k, seconds in enumerate(times):
                 sums[k, i] += seconds
                 calls_k.append(k)
                 calls_i.append(i)
                 calls_s.append(seconds)
-                if k:
-                    log_ratios[k].append(float(np.log(seconds / times[0])))
             if counts[i] == 0:
                 first_seen.append(i)
             counts[i] += 1
             position += 1
             measured = len(first_seen)
-            due = measured >= rule.min_inputs and (position % rule.check_every == 0 or position == rule.min_inputs)
+            due = measured >= max(rule.min_inputs, rule.floor_inputs, 3) and (
+                position % rule.check_every == 0 or position == rule.min_inputs
+            )
             halfwidth = None  # one model: no ratio
             if k_models > 1:
                 halfwidth = math.inf  # not computed at this input: only the budget can stop the run
                 if due:
                     seen = np.asarray(first_seen)
-                    per_input = sums[:, seen] / counts[seen]
-                    halfwidth = ratio_halfwidth(per_input, bootstrap_indices(measured, rng(BOOTSTRAP_SEED)))
+                    halfwidth = ratio_halfwidth(sums[:, seen] / counts[seen])
             stopped = rule.reason(measured, time.perf_counter() - loop_start, halfwidth) or ""
             bar.update(1)
             if due and halfwidth is not None and math.isfinite(halfwidth):
@@ -275,17 +269,11 @@ def paired_run(
         call_model=np.asarray(calls_k),
         call_input=np.asarray(calls_i),
         call_seconds=np.asarray(calls_s),
-        indices=bootstrap_indices(len(seen), rng(BOOTSTRAP_SEED)),
         stopped=stopped,
         measuring_seconds=elapsed,
         wall_seconds=time.perf_counter() - loop_start,
         warmup_seconds=warmup_seconds,
         timer_overhead_seconds=overhead,
-        retimed_inputs=retimed,
-        retime_policy=(
-            f"an input whose time ratio is more than {outlier_factor}x off the running median is timed "
-            f"again (up to {retries} more times); each model keeps its fastest attempt"
-        ),
         load_average=(load_before, _load_average()),
         rule=rule,
     )

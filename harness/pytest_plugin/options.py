@@ -105,6 +105,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the lock file local artifacts are verified against (and --claims-fetch writes); "
         "default: claims.lock.json next to each claims file.",
     )
+    group.addoption(
+        "--claims-familywise",
+        default=None,
+        choices=("holm", "bonferroni", "bh"),
+        help="adjust each band verdict's interval level for the run's family of claims (Holm, Bonferroni: "
+        "family-wise error; bh: false discovery rate); applied once all claims are measured, to results.json, "
+        "the summary and the report (docs/statistics.md).",
+    )
     parser.addini(
         "claims_dirs",
         type="args",

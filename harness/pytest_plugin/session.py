@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,37 @@ class ClaimsSession:
                     self.skipped_by_marker.add(report.nodeid)
                 self.by_nodeid.setdefault(report.nodeid, ClaimResult.from_dict(json.loads(str(value))))
 
+    def pytest_report_collectionfinish(self, config: pytest.Config, items: Sequence[pytest.Item]) -> list[str]:
+        """Power before spending: each collected claim's expected budget and what its band can show."""
+        claims = [item for item in items if hasattr(item, "claim") and hasattr(item, "claims_file")]
+        if not claims or hasattr(config, "workerinput"):
+            return []
+        from harness.measure.plan import plan
+        from harness.verdict.multiplicity import expected_false_not_reproduced
+
+        lines = ["claims plan (expected budget before measuring; MDD = minimum detectable deviation at 80% power):"]
+        false = []
+        for item in claims:
+            p = plan(item.claim, item.claims_file, self.options.task_evidence)  # type: ignore[attr-defined]
+            if p.power is not None:
+                false.append(p.power.false_not_reproduced)
+                lines.append(f"  {p.claim_id}: {p.line}")
+        without = len(claims) - len(false)
+        lines.append(
+            f"  expected false NOT_REPRODUCED under exact replication (before measuring): "
+            f"{expected_false_not_reproduced(false):.3g} over {len(false)} claims with an expected budget "
+            f"({without} claims have none before a run: timing, counts, not measurable)"
+        )
+        return lines
+
+    def adjusted_results(self) -> list[ClaimResult]:
+        """The results, with ``--claims-familywise`` applied once (Holm and BH need every p-value)."""
+        if not hasattr(self, "_adjusted"):
+            from harness.report.multiplicity import apply_familywise
+
+            self._adjusted = apply_familywise(self.results, self.config.getoption("claims_familywise"))
+        return self._adjusted
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = bool(exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail)
         workeroutput = getattr(self.config, "workeroutput", None)
@@ -143,7 +175,7 @@ class ClaimsSession:
             "git": environment.repo_commit(self.config.rootpath),
         }
         self.written = run_dir / RESULTS_NAME
-        write_results(self.written, self.results, environment.capture(), files, command, run=self.run)
+        write_results(self.written, self.adjusted_results(), environment.capture(), files, command, run=self.run)
         previous = previous_complete(self.out, run_dir)
         if previous is not None:
             old_dir, old = previous
@@ -163,14 +195,22 @@ class ClaimsSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not (self.results or self.written or self.write_error):
             return
+        from harness.report.multiplicity import expected_false, summary_line
         from harness.report.runs import describe_partial
         from harness.report.terminal import terminal_lines
 
         verbose = self.config.getoption("verbose") > 0
+        results = self.adjusted_results()
         terminalreporter.section("claims: verdicts")
         # a terminal's own width; a log (no terminal) gets longer lines rather than cut reasons
         width = terminalreporter._tw.fullwidth if terminalreporter.isatty else 120
-        for line in terminal_lines(self.results, verbose=verbose, width=width):
+        lines = terminal_lines(results, verbose=verbose, width=width)
+        # the multiplicity statement just above the counts, so that the counts and the paths end the output
+        lines.insert(
+            len(lines) - 1 - sum(1 for x in lines[-2:] if x.startswith("harness-derived")),
+            summary_line(expected_false(results)),
+        )
+        for line in lines:
             terminalreporter.write_line(line)
         partial = describe_partial(self.run)
         if partial:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.files import atomic_write_text, jsonable
+from harness.report.multiplicity import expected_false
 from harness.report.results_schema import RESULTS_SCHEMA, ResultsFileError, check
 from harness.verdict import ClaimResult, summary
 
@@ -29,6 +30,7 @@ def write_results(
         "claims_files": jsonable(claims_files),
         "summary": summary(results),
         "summary_harness_derived": summary(results, derived_by="harness"),
+        "multiplicity": expected_false(results),
         "results": [r.to_dict() for r in sorted(results, key=lambda r: r.nodeid)],
     }
     atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")

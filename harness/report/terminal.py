@@ -40,6 +40,7 @@ def outcome_text(result: ClaimResult) -> str:
         f" {result.tolerance.get('value', '')}: {result.tolerance.get('rationale', '')})",
         f"  measured {fmt_value(result.measured, result.unit)}{fmt_interval(result.interval)}",
         f"  why: {result.reason}",
+        *(f"  {line}" for line in budget_lines(result)),
     ]
     if result.remedy:
         lines.append(f"  to run it: {result.remedy}")
@@ -47,6 +48,29 @@ def outcome_text(result: ClaimResult) -> str:
         lines.append(f'  source: {p.get("source")} {p.get("version")}, {p.get("location")}: "{p.get("quote")}"')
     lines.append(f"  rerun: {result.reproduce}")
     return "\n".join(printable(line) for line in lines)
+
+
+def budget_lines(result: ClaimResult) -> list[str]:
+    """The result's uncertainty budget (one line per component) and its power line, when it has them."""
+    budget = result.details.get("budget")
+    out: list[str] = []
+    if isinstance(budget, dict):
+        dof = budget.get("effective_dof")
+        out.append(
+            f"budget: u_c {fmt_value(budget.get('combined_standard_uncertainty'), result.unit)}, "
+            f"k {budget.get('coverage_factor', math.nan):.3g}"
+            + (f" (dof {dof:.3g})" if isinstance(dof, (int, float)) else "")
+            + f", interval +-{fmt_value(budget.get('expanded_half_width'))}"
+        )
+        for c in budget.get("components", []):
+            out.append(f"  {c['component']} (type {c['kind']}): {fmt_value(c['value'], result.unit)} - {c['source']}")
+    power = result.details.get("power")
+    if isinstance(power, dict) and power.get("line"):
+        out.append(f"power: {power['line']}")
+    familywise = result.details.get("familywise")
+    if isinstance(familywise, dict):
+        out.append(f"family-wise {familywise['method']}: interval level {familywise['level']:.4%}")
+    return out
 
 
 def _order(result: ClaimResult) -> tuple[int, str]:
@@ -79,6 +103,7 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
             quote = quote if len(quote) <= 100 else quote[:97] + "..."
             out.append(f'{"":<16}{p.get("source")} {p.get("version")}, {p.get("location")}: "{quote}"')
         out.append(f"{'':<16}why: {r.reason}")
+        out.extend(f"{'':<16}{line}" for line in budget_lines(r))
         if r.remedy:
             out.append(f"{'':<16}to run it: {r.remedy}")
         out.append(f"{'':<16}rerun: {r.reproduce}")

@@ -45,6 +45,7 @@ from harness.spec.records import (
     Source,
 )
 from harness.spec.tolerances import parse_tolerance
+from harness.spec.uncertainty import parse_uncertainty
 from harness.spec.units import UNITS
 
 
@@ -316,6 +317,7 @@ def load(path: str | Path) -> ClaimsFile:
         recipes = _parse_named_tables(shown, data, "recipes")
         synonyms = parse_synonyms(shown, data)
         hub_aliases = parse_hub_aliases(shown, data)
+        seed_sd = parse_uncertainty(shown, data)
         raw_claims = data.get("claims")
         if not isinstance(raw_claims, list) or not raw_claims:
             raise top.error(
@@ -400,4 +402,5 @@ def load(path: str | Path) -> ClaimsFile:
         synonyms=synonyms,
         hub_aliases=hub_aliases,
         datasets=datasets,
+        seed_sd=seed_sd,
     )

@@ -46,6 +46,7 @@ TOP_LEVEL = (
     "workloads",
     "recipes",
     "synonyms",
+    "uncertainty",
     "claims",
 )
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
@@ -235,6 +236,8 @@ class ClaimsFile:
     hub_aliases: Mapping[str, str] = attrs.field(factory=dict)
     #: ``[datasets.<name>]`` pins of data set repositories (harness.spec.pins)
     datasets: Mapping[str, DatasetSpec] = attrs.field(factory=dict)
+    #: declared seed SDs per task (``[uncertainty.seed_sd]``, harness.spec.uncertainty.SeedSD)
+    seed_sd: Mapping[str, Any] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:

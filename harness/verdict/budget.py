@@ -138,6 +138,12 @@ class Budget:
         missing = self.seed_component_missing and component.name != SEED_COMPONENT
         return Budget((*self.components, component), missing)
 
+    def scaled(self, factor: float) -> Budget:
+        """The same budget in another unit: every component's sd times ``factor`` (a linear unit change)."""
+        return Budget(
+            tuple(attrs.evolve(c, sd=c.sd * abs(factor)) for c in self.components), self.seed_component_missing
+        )
+
     def rows(self) -> list[dict[str, Any]]:
         """One dict per component, for results files: component, kind, value (its sd), source, dof."""
         return [
@@ -184,12 +190,12 @@ def seed_spread_component(per_seed: Sequence[float], aggregate: str, source: str
         "use the recipe's aggregate over seeds",
     )
     seeds = values.size
-    factor = 1.0 if aggregate == "mean" else _median_variance_factor(seeds)
+    factor = 1.0 if aggregate == "mean" else median_variance_factor(seeds)
     sd = float(values.std(ddof=1)) * math.sqrt(factor / seeds)
     return Component(SEED_COMPONENT, "A", sd, source, dof=seeds - 1)
 
 
-def _median_variance_factor(count: int) -> float:
+def median_variance_factor(count: int) -> float:
     """count * Var(median of ``count`` standard normal values), by numerical integration of the order statistic."""
     import numpy as np
     from scipy import integrate

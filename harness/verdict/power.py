@@ -153,3 +153,69 @@ def plan(
         explanation += f". For REPRODUCED with probability {target:.0%}: " + " or ".join(options)
         explanation += "".join(f"; {c}" for c in caveats)
     return PowerPlan(ok, p, mdd, margin, more_examples, more_seeds, explanation)
+
+
+@attrs.frozen
+class BandPower:
+    """A claim's power against its own band [lo, hi] (one edge may be infinite), on the normal model.
+
+    ``false_not_reproduced``: P(NOT_REPRODUCED) when the truth is the claimed value (an exact replication);
+    ``minimum_detectable_deviation``: against the nearer edge's half-width (None with no finite edge).
+    """
+
+    u: float
+    interval_half_width: float
+    reachable: bool
+    probability_reproduced: float
+    false_not_reproduced: float
+    minimum_detectable_deviation: float | None
+    line: str
+
+
+def band_power(
+    claimed: float, lo: float, hi: float, u: float, coverage_factor: float | None = None, can_reproduce: bool = True
+) -> BandPower:
+    """What a claim of ``claimed`` in [lo, hi] can show with an estimate of standard uncertainty ``u``.
+
+    ``can_reproduce`` False (one seed, no declared seed SD): REPRODUCED is unreachable whatever u is."""
+    from scipy.stats import norm
+
+    require(lo <= hi, "band_power(lo, hi)", "lo <= hi", (lo, hi), "swap the band's edges")
+    require(math.isfinite(claimed), "band_power(claimed)", "a finite claimed value", claimed, "fix the claim")
+    u = non_negative(u, "band_power(u)")
+    k = _z(LEVEL) if coverage_factor is None else non_negative(coverage_factor, "band_power(coverage_factor)")
+    h = k * u
+    width = hi - lo
+    fits = h < width / 2.0 if math.isfinite(width) else True
+    ok = fits and can_reproduce
+    if u == 0.0:
+        inside = lo <= claimed <= hi
+        p_repro, p_false = (1.0 if inside else 0.0), (0.0 if inside else 1.0)
+    else:
+        p_false = float(norm.cdf((lo - h - claimed) / u) + norm.sf((hi + h - claimed) / u))
+        p_repro = float(max(0.0, norm.cdf((hi - h - claimed) / u) - norm.cdf((lo + h - claimed) / u))) if ok else 0.0
+    if not can_reproduce:
+        p_repro = 0.0
+    near = min(claimed - lo, hi - claimed)
+    mdd = None
+    if math.isfinite(near) and u > 0:
+        mdd = minimum_detectable_deviation(u, max(near, 0.0), coverage_factor=k)
+    mdd_text = "no finite edge" if mdd is None else f"{mdd:.4g}"
+    if ok:
+        state = f"REPRODUCED reachable: yes (P = {p_repro:.0%} for an exact replication)"
+    elif fits:
+        state = (
+            "REPRODUCED unreachable with this evidence: one fine-tuning seed and no seed SD declared, so at best "
+            "INCONCLUSIVE (declare a cited seed SD in [uncertainty.seed_sd] or run several seeds)"
+        )
+    else:
+        margin = (k + _z(POWER)) * u
+        state = (
+            f"REPRODUCED unreachable with this evidence: interval half-width {h:.4g} >= the band's {width / 2:.4g}; "
+            f"it needs a band of +-{margin:.4g} (justified without the measured value) or a smaller u "
+            f"(more examples or seeds: u <= {width / 2 / (k + _z(POWER)):.4g})"
+        )
+        if not can_reproduce:
+            state += "; and, one fine-tuning seed with no declared seed SD, at best INCONCLUSIVE anyway"
+    line = f"u {u:.4g}, interval +-{h:.4g}; MDD +-{mdd_text}; {state}; P(false NOT_REPRODUCED) = {p_false:.3g}"
+    return BandPower(u, h, ok, p_repro, p_false, mdd, line)

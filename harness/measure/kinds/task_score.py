@@ -9,9 +9,11 @@ Two evidence paths, chosen by ``--claims-task-evidence`` (``Options.task_evidenc
   is the recipe's aggregate, e.g. the median of 5 seeds) through the fine-tuned model cache;
 - ``auto`` (default): published when that checkpoint is here, else fine-tune.
 
-Every score carries bootstrap replicates over the evaluation examples (paired across models on the same
-task), so derived claims (macro averages, retention ratios, gaps) get intervals through their formulas; the
-spread over seeds is in ``details``. ``smoke = true`` in ``[claims.measure]`` declares that the model is a
+Every score carries an uncertainty budget (``task_budget``: the examples, the seeds run here or the declared
+seed SD of one run, the paper's own median of N) whose expanded interval the verdict uses, and replicates
+over the evaluation examples (paired across models on the same task) that carry the same components, so
+derived claims (macro averages, retention ratios, gaps) get intervals through their formulas.
+``smoke = true`` in ``[claims.measure]`` declares that the model is a
 tiny stand-in (tests): its results are labelled smoke evidence. It is never inferred; instead a checkpoint
 whose architecture differs from ``[models.<m>.config]`` is refused unless the claim says ``smoke = true``.
 """
@@ -22,6 +24,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import ClaimError, MeasurementError, did_you_mean
+from harness.measure.kinds.task_budget import claimed_median_component, one_seed_budget, seeds_budget
 from harness.measure.kinds.task_evidence import Run, gather_run
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
@@ -31,6 +34,7 @@ from harness.spec import Claim, ClaimsFile, Scalar
 
 if TYPE_CHECKING:
     from harness.ml.data import Task
+    from harness.spec.uncertainty import SeedSD
 
 
 #: metrics that make sense for each kind of task
@@ -101,7 +105,7 @@ def task_score(claim: Claim, context: Context) -> Measurement:
         ("task-run", context.file.path, spec.name, task.name, recipe_name, smoke),
         lambda: gather_run(context, spec, task, recipe_name, smoke, claim),
     )
-    return _score(run, metric, task)
+    return _score(run, metric, task, claim, context.file.seed_sd.get(task.name), spec.name)
 
 
 def _metric(claim: Claim, task: Task) -> str:
@@ -123,19 +127,26 @@ def _metric(claim: Claim, task: Task) -> str:
 # ---------------------------------------------------------------- the score and its interval
 
 
-def _score(run: Run, metric: str, task: Task) -> Measurement:
+def _score(run: Run, metric: str, task: Task, claim: Claim, declared: SeedSD | None, model: str) -> Measurement:
     import numpy as np
 
-    from harness.core.stats import percentile_interval
     from harness.ml import metrics
 
     seed = zlib.crc32(task.name.encode())  # same resampling for every model on this task: paired
     values = [metrics.compute(metric, p, run.references) for p in run.predictions]
     replicates = np.stack([metrics.bootstrap(metric, p, run.references, seed) for p in run.predictions])
     if run.aggregate == "mean":
-        value, reps = float(np.mean(values)), replicates.mean(axis=0)
+        value = float(np.mean(values))
     else:  # median; single is the median of one
-        value, reps = float(np.median(values)), np.median(replicates, axis=0)
+        value = float(np.median(values))
+    if len(values) > 1:
+        shaped = seeds_budget(replicates, values, "mean" if run.aggregate == "mean" else "median", seed)
+    else:
+        shaped = one_seed_budget(replicates[0], declared, task.name, model)
+    budget = shaped.budget
+    claimed = claimed_median_component(claim, declared)
+    if claimed is not None:
+        budget = budget.with_component(claimed)
     details: dict[str, Any] = {
         **run.details,
         "metric": metric,
@@ -156,9 +167,11 @@ def _score(run: Run, metric: str, task: Task) -> Measurement:
     return Measurement(
         value,
         "ratio",
-        interval=percentile_interval(reps),
-        replicates=reps,
+        interval=budget.expanded_interval(value),
+        replicates=shaped.replicates,
         conditions=conditions,
         evidence=run.evidence,
         details=details,
+        budget=budget,
+        at_best_inconclusive=shaped.at_best_inconclusive,
     )

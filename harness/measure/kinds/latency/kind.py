@@ -13,6 +13,7 @@ from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml.flop_probe import cpu_peak_flops
 from harness.spec import Claim
+from harness.verdict.budget import Budget, Component
 
 
 def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any]:
@@ -47,7 +48,20 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
     for j, other in enumerate(t.models):
         if j != k:
             value, (lo, hi) = t.ratio(k, j)
-            ratios[f"{name}/{other}"] = {"value": value, "interval": [lo, hi]}
+            drift = t.drift(k, j) if t.inputs.size >= 8 else None
+            ratios[f"{name}/{other}"] = {
+                "value": value,
+                "interval": [lo, hi],
+                "interval_kind": "studentized (delta method, log scale)",
+                "drift": None
+                if drift is None
+                else {
+                    "drifted": drift.drifted,
+                    "p_value": drift.p_value,
+                    "relative_change": drift.relative_change,
+                    "explanation": drift.explanation,
+                },
+            }
     mean_call = float(seconds.mean())
     return {
         "model": name,
@@ -66,8 +80,7 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
             "pool": len(run.inputs.batches),
             "passes": round(len(t.call_input) / len(t.models) / len(run.inputs.batches), 3),
             "stopped_by": t.stopped,
-            "retimed_inputs": t.retimed_inputs,
-            "retime_policy": t.retime_policy,
+            "estimator": t.estimator,
             "load_average_1min": {"before": t.load_average[0], "after": t.load_average[1], "cores": os.cpu_count()},
             "rule": {
                 "min_inputs": t.rule.min_inputs,
@@ -154,9 +167,18 @@ def latency(claim: Claim, context: Context) -> Measurement:
         "config": run.configs[model],
         "profile": run.profile,
     }
+    drifted = [
+        f"{pair}: {r['drift']['explanation']}"
+        for pair, r in details["time_ratios"].items()
+        if r["drift"] is not None and r["drift"]["drifted"]
+    ]
+    u = float(replicates.std(ddof=1))
+    budget = Budget((Component("inputs", "A", u, f"studentized replicates over {t.inputs.size} timed inputs"),))
     return Measurement(
         value=value,
         unit="seconds",
+        budget=budget,
+        inconclusive="; ".join(drifted) if drifted else None,
         interval=percentile_interval(replicates),
         replicates=replicates,
         conditions=dict(run.conditions),

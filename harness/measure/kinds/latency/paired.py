@@ -99,11 +99,12 @@ def _run(context: Context, workload: Workload, models: tuple[str, ...], device: 
         pool = len(inputs.batches)
         order = [int(i) for i in rng(SEEDS["order"]).permutation(pool)]
         quick = min(pool, math.ceil(workload.quick_examples / workload.batch_size))
+        floor = min(pool, QUICK_FLOOR_INPUTS)  # the stopping rule may stop early only after the floor
         rule = StoppingRule(
-            min_inputs=quick if profile == "quick" else pool,
+            min_inputs=max(quick, floor) if profile == "quick" else pool,
             relative_halfwidth=workload.target_halfwidth,
             budget_seconds=workload.budget_seconds[profile],
-            floor_inputs=min(quick, QUICK_FLOOR_INPUTS) if profile == "quick" else pool,
+            floor_inputs=floor if profile == "quick" else pool,
         )
         timings = paired_run(models, call, order, rule, Timer(device), warmup_calls=workload.warmup_calls)
     finally:
