@@ -13,6 +13,7 @@ from harness.verdict import (
     decide,
     deviation,
     differing_conditions,
+    sign_decision,
     unjudgeable,
 )
 
@@ -48,13 +49,22 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         verdict, reason = Verdict.NOT_COMPARABLE, f"measured under other conditions ({diffs})"
     else:
         assert measurement is not None
-        decision = decide(b, measurement.value, measurement.interval)
+        decision = (
+            sign_decision(claim.tolerance.sign, measurement.value, measurement.interval)
+            if claim.tolerance.sign
+            else decide(b, measurement.value, measurement.interval)
+        )
         verdict, reason = decision.verdict, decision.reason
     dev = dev_w = None
     if measurement is not None and problem is None and verdict != "ERROR":
         dev, dev_w = deviation(claim.value, measurement.value, b)
     if measurement is not None and measurement.smoke:
         reason += " [SMOKE: tiny stand-in model; evidence about the machinery, not about the paper]"
+    if claim.scale == "reduced":
+        reason += (
+            f" [REDUCED SCALE: {claim.budget}; a verdict about the direction and order of the effect at this "
+            "budget, not about the paper's magnitude]"
+        )
     return ClaimResult(
         id=claim.id,
         nodeid=nodeid,
@@ -67,6 +77,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             "kind": claim.tolerance.kind,
             "value": claim.tolerance.value,
             "rationale": claim.tolerance.rationale,
+            **({"sign": claim.tolerance.sign} if claim.tolerance.sign else {}),
         },
         measured=None if measurement is None else measurement.value,
         interval=None if measurement is None else measurement.interval,
@@ -101,6 +112,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         details={} if measurement is None else dict(measurement.details),
         remedy=remedy,
         smoke=bool(measurement is not None and measurement.smoke),
+        reduced_scale=claim.scale == "reduced",
         reproduce=reproduce,
         claims_file=claim.path,
     )

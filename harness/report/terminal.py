@@ -28,7 +28,7 @@ def outcome_text(result: ClaimResult) -> str:
     """The message a claim's test outcome carries: verdict, numbers, reason, remedy, provenance, rerun."""
     p = result.provenance
     lines = [
-        f"{result.verdict}: {result.id}",
+        f"{result.verdict}: {result.id}" + (" [REDUCED SCALE]" if result.reduced_scale else ""),
         f"  claimed  {fmt_value(result.claimed, result.unit)} (tolerance {result.tolerance.get('kind')}"
         f" {result.tolerance.get('value', '')}: {result.tolerance.get('rationale', '')})",
         f"  measured {fmt_value(result.measured, result.unit)}{fmt_interval(result.interval)}",
@@ -48,7 +48,8 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = True) -> list
     out: list[str] = []
     for r in ordered:
         measured = fmt_value(r.measured, r.unit) + fmt_interval(r.interval)
-        out.append(f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}, measured {measured}")
+        tag = " [REDUCED SCALE]" if r.reduced_scale else ""
+        out.append(f"{r.verdict:<15} {r.id}{tag}: claimed {fmt_value(r.claimed, r.unit)}, measured {measured}")
         if verbose:
             p = r.provenance
             if p:

@@ -27,10 +27,12 @@ from harness.spec.records import (
     MODEL_FIELDS,
     NAME_PATTERN,
     REFERENCE_KEYS,
+    SCALES,
     SCHEMA_VERSION,
     SOURCE_FIELDS,
     TOLERANCE_FIELDS,
     TOLERANCE_KINDS,
+    TOLERANCE_SIGNS,
     TOP_LEVEL,
     Claim,
     ClaimsFile,
@@ -139,7 +141,8 @@ def _parse_tolerance(f: Fields, value: float | None = None) -> Tolerance:
             f"{width:g}, a band that accepts any plausible measurement",
             "give the width the claim can really be checked to, in the claim's unit",
         )
-    return Tolerance(kind=kind, value=width, rationale=t.string("rationale"))
+    sign = t.choice("sign", TOLERANCE_SIGNS) if "sign" in t.table else None
+    return Tolerance(kind=kind, value=width, rationale=t.string("rationale"), sign=sign)
 
 
 def _parse_conditions(f: Fields) -> dict[str, Scalar]:
@@ -256,6 +259,15 @@ def _parse_claim(
             split=mf.string("split"),
             assumption=mf.string("assumption", required=False),
         )
+    scale = f.choice("scale", SCALES) if "scale" in raw else "paper"
+    budget = f.string("budget", required=scale == "reduced")
+    if budget and scale != "reduced":
+        raise f.error(
+            "budget",
+            'a budget only with scale = "reduced"',
+            repr(budget),
+            'add scale = "reduced" (a smaller run than the paper\'s) or remove the budget',
+        )
     return Claim(
         id=cid,
         quote=f.string("quote"),
@@ -274,6 +286,8 @@ def _parse_claim(
         metric=metric,
         measure=_parse_measure(f, tables),
         note=f.string("note", required=False),
+        scale=scale,
+        budget=budget,
     )
 
 

@@ -48,9 +48,15 @@ CLAIM_FIELDS = (
     "conditions",
     "tolerance",
     "measure",
+    "scale",
+    "budget",
 )
+#: ``scale = "reduced"``: the claim is checked on a smaller run than the paper's (its ``budget`` says how small)
+SCALES = ("paper", "reduced")
 METRIC_FIELDS = ("name", "split", "assumption")
-TOLERANCE_FIELDS = ("kind", "value", "rationale")
+TOLERANCE_FIELDS = ("kind", "value", "rationale", "sign")
+#: ``sign`` in [claims.tolerance]: a direction claim, decided strictly at zero (harness.verdict.ordering)
+TOLERANCE_SIGNS = ("negative", "positive")
 #: measure keys whose value names a file-level table entry
 REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
 #: the longest chain of formulas over formulas (deriving and measuring a claim recurse along it)
@@ -92,6 +98,8 @@ class Tolerance:
     kind: str
     value: float
     rationale: str
+    #: "negative" or "positive": the claim is the direction of the value, decided strictly at zero
+    sign: str | None = None
 
 
 @attrs.frozen
@@ -132,6 +140,9 @@ class Claim:
     metric: Metric | None = None
     measure: MeasureSpec | None = None
     note: str = ""
+    #: "paper", or "reduced": a verdict about the direction and order of effects at ``budget``, not magnitudes
+    scale: str = "paper"
+    budget: str = ""
 
     @property
     def provenance(self) -> str:

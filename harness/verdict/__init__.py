@@ -11,6 +11,7 @@ May import: ``harness.core`` and ``harness.spec``.
 from harness.verdict.bands import SEVERITY, Band, Decision, Verdict, band, claim_band, decide, deviation, unjudgeable
 from harness.verdict.conditions import condition_matches, differing_conditions
 from harness.verdict.consistency import Consistency, check_consistency
+from harness.verdict.ordering import sign_decision
 from harness.verdict.result import ClaimResult, summary
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "decide",
     "deviation",
     "differing_conditions",
+    "sign_decision",
     "summary",
     "unjudgeable",
 ]

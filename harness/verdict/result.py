@@ -40,6 +40,8 @@ class ClaimResult:
     details: Mapping[str, Any] = attrs.field(factory=dict)
     remedy: str | None = None
     smoke: bool = False
+    #: the claim was checked at reduced scale (``scale = "reduced"``): direction and order, not magnitudes
+    reduced_scale: bool = False
     reproduce: str = ""
     claims_file: str = ""
 

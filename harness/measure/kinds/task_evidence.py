@@ -7,13 +7,14 @@ the Hugging Face cache (never downloaded). ``finetune``: the model's base checkp
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from harness.core.errors import MeasurementError, NotRunError
+from harness.measure.kinds.checkpoints import check_architecture, checkpoint_path, task_data, task_runtime
+from harness.measure.kinds.teacher import resolve_teacher
 from harness.measure.measurement import Context
 from harness.ml import data
 from harness.spec import ModelSpec
@@ -43,12 +44,6 @@ class Run:
 # ---------------------------------------------------------------- choosing the evidence path
 
 
-def _checkpoint(hub_id: str, context: Context) -> Path | None:
-    from harness.ml.models import checkpoint_dir
-
-    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir)
-
-
 def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool) -> Run:
     mode = context.options.task_evidence
     if mode not in TASK_EVIDENCE:
@@ -57,13 +52,13 @@ def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str |
             "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
         )
     published_id = spec.finetuned.get(task.name)
-    published = _checkpoint(published_id, context) if published_id and mode != "finetune" else None
-    base = _checkpoint(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
+    published = checkpoint_path(published_id, context) if published_id and mode != "finetune" else None
+    base = checkpoint_path(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         raise _missing_weights(context, spec, task, recipe, published_id, mode)
-    eval_data = _data(context, task, "eval")
-    runtime = _runtime(context)
+    eval_data = task_data(context, task, "eval")
+    runtime = task_runtime(context)
     if published is not None:
         assert published_id is not None
         return _published(context, spec, task, recipe, published_id, published, eval_data, runtime, smoke)
@@ -87,7 +82,7 @@ def _missing_weights(
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
         ids.append(published_id)
     splits = ["eval"]
-    tunable = recipe is not None and recipe.teacher is None
+    tunable = recipe is not None
     if mode != "published" and tunable:
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
@@ -95,11 +90,7 @@ def _missing_weights(
         ids.append(spec.hub_id)
         splits.append("train")
     if not dirs:
-        why = (
-            f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here"
-            if recipe is not None and recipe.teacher
-            else "the claim names no recipe"
-        )
+        why = "the claim names no recipe"
         if published_id:  # excluded by --claims-task-evidence finetune
             return NotRunError(
                 f"{why}, and --claims-task-evidence finetune excludes the published checkpoint {published_id}",
@@ -127,45 +118,6 @@ def _missing_weights(
     return NotRunError(reason, remedy)
 
 
-def _data(context: Context, task: Task, split: str) -> TaskData:
-    """A split loaded once per session (both models of a claim pair score the same examples)."""
-    options = context.options
-    return context.cached(
-        ("task-data", task.name, split, str(options.data_dir), options.data_source),
-        lambda: data.load(task, split, options),
-    )
-
-
-def _runtime(context: Context) -> Runtime:
-    from harness.ml.devices import resolve_device
-    from harness.ml.evaluation import Runtime
-
-    return context.cached(
-        ("task-runtime", context.options.device), lambda: Runtime.for_device(resolve_device(context.options.device))
-    )
-
-
-def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
-    """Refuse a checkpoint whose sizes differ from the claims file's config, unless declared a stand-in."""
-    if smoke:
-        return
-    try:
-        found = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MeasurementError(f"{path / 'config.json'} cannot be read ({exc}); re-copy the checkpoint") from None
-    differ = {
-        k: (v, found[k])
-        for k, v in spec.config.items()
-        if isinstance(v, int) and not isinstance(v, bool) and k in found and found[k] != v
-    }
-    if differ:
-        shown = ", ".join(f"{k} {f} (claims file: {v})" for k, (v, f) in differ.items())
-        raise MeasurementError(
-            f"the checkpoint at {path} is not the architecture of [models.{spec.name}.config]: {shown}. Point at the "
-            "right checkpoint; if it is a deliberate tiny stand-in, add smoke = true to the claim's [claims.measure]"
-        )
-
-
 # ---------------------------------------------------------------- the two paths
 
 
@@ -182,8 +134,8 @@ def _published(
 ) -> Run:
     from harness.ml.finetune import load_for_task, load_tokenizer
 
-    _check_architecture(spec, path, smoke)
-    base = _checkpoint(spec.hub_id, context)
+    check_architecture(spec, path, smoke)
+    base = checkpoint_path(spec.hub_id, context)
     model = load_for_task(path, task)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
     mapping, label_note = _label_mapping(task, model.config, path)
@@ -213,13 +165,14 @@ def _fine_tuned(
     from harness.ml.finetune import load_for_task, load_tokenizer
     from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
 
-    _check_architecture(spec, base, smoke)
-    train = _data(context, task, "train")
+    check_architecture(spec, base, smoke)
+    teacher = resolve_teacher(context, recipe, task, runtime, smoke) if recipe.teacher else None
+    train = task_data(context, task, "train")
     digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))
     predictions, entries, trained = [], [], []
     for seed in recipe.seeds:
         entry = fine_tuned(
-            context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed, runtime
+            context.options.cache_dir, f"{task.name}-{spec.name}", base, digest, train, recipe, seed, runtime, teacher
         )
         model = load_for_task(entry.path, task)
         pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)
@@ -235,12 +188,14 @@ def _fine_tuned(
         aggregate=recipe.aggregate,
         statistic=statistic,
         evidence={
-            "path": f"fine-tuned here with recipe {recipe.name} seed(s) {seeds} from {spec.hub_id} at {base}",
+            "path": f"fine-tuned here with recipe {recipe.name} seed(s) {seeds} from {spec.hub_id} at {base}"
+            + (f", distilled from {teacher.origin}" if teacher else ""),
             "smoke": smoke,
             "data": f"train: {train.origin}; eval: {eval_data.origin}",
             "recipe": recipe.describe(),
             "cache_entries": entries,
             "trained_this_run": trained,
+            **({"teacher": teacher.origin, "teacher_digest": teacher.digest} if teacher else {}),
         },
         details={"evaluation": settings},
         runtime=runtime,
