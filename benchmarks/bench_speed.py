@@ -42,7 +42,7 @@ def main() -> None:
 
     from harness.measure.kinds.latency import paired
     from harness.measure.measurement import Context, Options
-    from harness.ml.models import build_model, resolve_config
+    from harness.ml.models import build_spec_model, resolve_config
     from harness.spec import load
 
     claims_file = load(args.claims)
@@ -68,7 +68,7 @@ def main() -> None:
     for claim in (claims_file.claim(slow_id), claims_file.claim(fast_id)):
         assert claim.measure is not None
         spec = claims_file.models[claim.measure.params["model"]]
-        models[claim.id] = build_model(spec, resolve_config(spec, None).config, device="cpu")
+        models[claim.id] = build_spec_model(spec, resolve_config(spec, None), device="cpu")
 
     def sweep(model: object) -> None:
         with torch.inference_mode():

@@ -1,6 +1,7 @@
-"""The command line: ``python -m harness report|diff|audit`` (also installed as ``claims-harness``).
+"""The command line: ``python -m harness report|diff|audit|check`` (also installed as ``claims-harness``).
 
-Exit codes: 0 done (``diff``: no differences); 1 ``diff`` found differences; 2 bad input (a missing or
+Exit codes: 0 done (``diff``: no differences; ``check``: every record valid); 1 ``diff`` found differences,
+``check`` found invalid records; 2 bad input (a missing or
 malformed file, a bad option), with a message that says what to fix. See docs/cli.md.
 """
 
@@ -65,7 +66,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"where audit.json and audit.html go (default: {DEFAULT_AUDIT_OUT}/<report key>)",
     )
+    check = sub.add_parser(
+        "check",
+        help="validate claims files as collection does (no measuring)",
+        description="Load claims files and run the collection-time checks (fields, units, formulas, strict "
+        "configs, builders, a meta-device forward pass, FLOP settings, workloads, tasks). Exit 1 on any problem.",
+    )
+    check.add_argument("claims", type=Path, nargs="+", metavar="CLAIMS.toml", help="claims files")
     return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from harness.measure.checks import check_file
+    from harness.spec import load
+
+    problems = 0
+    for path in args.claims:
+        claims_file = check_file(load(path))
+        for record in claims_file.invalid:
+            print(f"INVALID {record.name}: {record.error}")
+        problems += len(claims_file.invalid)
+        print(f"{path}: {len(claims_file.claims)} valid claims, {len(claims_file.invalid)} invalid records")
+    return 1 if problems else 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -128,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"report": _report, "diff": _diff, "audit": _audit}[args.command]
+    command = {"report": _report, "diff": _diff, "audit": _audit, "check": _check}[args.command]
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:

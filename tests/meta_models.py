@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.ml.builders import build_model, transformers_builder
+from harness.ml.builders import build_model
 
 TINY_BERT = {
     "model_type": "bert",
@@ -39,5 +39,5 @@ def meta(config: dict[str, Any], auto_class: str = "AutoModel") -> Any:
     """The architecture on the meta device, built once per test session (counting leaves it unchanged)."""
     key = (repr(sorted(config.items())), auto_class)
     if key not in _BUILT:
-        _BUILT[key] = build_model(config, transformers_builder(auto_class))
+        _BUILT[key] = build_model(config, auto_class=auto_class)
     return _BUILT[key]

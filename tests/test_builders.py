@@ -15,7 +15,7 @@ import pytest
 from meta_models import TINY_BERT
 
 from harness.core.errors import MeasurementError
-from harness.ml import builders
+from harness.ml import models
 from harness.ml.builders import BUILDERS, build_model, meta_forward_check, resolve_builder, transformers_builder
 from harness.ml.errors import FieldError
 from harness.ml.flops import ATTENTION, forward_flops
@@ -29,12 +29,12 @@ SHARED_LAYERS = textwrap.dedent(
     """
     from harness.ml.builders import transformers_builder
 
-    def build(config):
-        model = transformers_builder("AutoModel")(config)
+    def build(auto_class, config, device, dtype):
+        model = transformers_builder(auto_class, config, device, dtype)
         model.encoder.layer[1] = model.encoder.layer[0]
         return model
 
-    def not_a_model(config):
+    def not_a_model(auto_class, config, device, dtype):
         return {"hidden_size": 8}
     """
 )
@@ -66,7 +66,7 @@ def test_the_default_builder_makes_a_meta_model() -> None:
     assert not model.training
     assert count_parameters(model).total == 1448
     assert meta_forward_check(model, 4) == {"last_hidden_state": (1, 4, 8), "pooler_output": (1, 8)}
-    task = build_model(TINY_BERT, transformers_builder("AutoModelForSequenceClassification"))
+    task = build_model(TINY_BERT, auto_class="AutoModelForSequenceClassification")
     assert meta_forward_check(task, 4, batch=3) == {"logits": (3, 2)}
 
 
@@ -78,7 +78,7 @@ def test_the_default_builder_is_strict() -> None:
         build_model({"hidden_size": 8})
     assert err.value.field == "model_type"
     with pytest.raises(FieldError) as err:
-        transformers_builder("AutoModelForSequenceClasification")
+        build_model(TINY_BERT, auto_class="AutoModelForSequenceClasification")
     assert err.value.field == "auto_class"
     assert "Did you mean 'AutoModelForSequenceClassification'" in err.value.fix
 
@@ -94,28 +94,30 @@ def test_a_dotted_path_builder_with_shared_layers(user_builders: str) -> None:
     assert meta_forward_check(model, 4)["last_hidden_state"] == (1, 4, 8)
 
 
-def test_registered_and_entry_point_builders(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_registry_of_builders() -> None:
+    """The claims file's builders and the ML layer's are one registry, with the default in it."""
+    assert models.BUILDERS is BUILDERS
+    assert BUILDERS["transformers"] is transformers_builder
+    assert resolve_builder("transformers") is transformers_builder
+
+
+def test_registered_builders_are_used_and_not_strict() -> None:
     calls: list[str] = []
 
-    def from_registry(config: Any) -> Any:
-        calls.append("registry")
-        return transformers_builder()(config)
+    def from_registry(auto_class: str, config: Any, device: str, dtype: Any) -> Any:
+        calls.append(f"{auto_class} on {device}")
+        clean = {k: v for k, v in config.items() if k != "extra_key"}
+        return transformers_builder(auto_class, clean, device, dtype)
 
-    monkeypatch.setitem(BUILDERS, "mine", from_registry)
-    assert resolve_builder("mine") is from_registry
-    build_model(TINY_BERT, "mine")
-    assert calls == ["registry"]
-
-    class EntryPoint:
-        name = "from_package"
-
-        def load(self) -> Any:
-            return from_registry
-
-    monkeypatch.setattr(
-        builders, "entry_points", lambda group: [EntryPoint()] if group == "claims_harness.builders" else []
-    )
-    assert resolve_builder("from_package") is from_registry
+    BUILDERS.add("mine", from_registry, "tests.test_builders")
+    try:
+        assert resolve_builder("mine") is from_registry
+        # a custom builder gets the config as written (its own keys), no strict resolution
+        model = build_model({**TINY_BERT, "extra_key": 1}, "mine")
+        assert count_parameters(model).total == 1448
+        assert calls == ["AutoModel on meta"]
+    finally:
+        BUILDERS.remove("mine")
 
 
 @pytest.mark.parametrize(

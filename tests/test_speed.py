@@ -19,7 +19,7 @@ from harness.core.stats import bootstrap_indices, percentile_interval, rng
 from harness.measure.kinds.latency import parse_workload, synthetic_lengths
 from harness.measure.measurement import Context, Options
 from harness.ml.flop_probe import flop_polynomial
-from harness.ml.models import build_model
+from harness.ml.builders import build_model
 from harness.ml.timing import BOOTSTRAP_SEED, StoppingRule, Timer, paired_run
 from harness.spec import load
 
@@ -356,8 +356,6 @@ def test_workload_table_errors_name_the_key_and_the_fix(tmp_path: Path) -> None:
 def test_flop_count_is_the_encoders_analytic_count() -> None:
     """hidden d, FFN f, n layers: per token 2n(4d^2 + 2df) FLOPs, attention 4nd per token pair, and the
     pooler's 2d^2 once."""
-    claims_file = load(ROOT / "claims" / "distilbert.toml")  # for a ModelSpec with auto_class AutoModel
-    spec = claims_file.models["bert_base"]
     config = {
         "model_type": "bert",
         "vocab_size": 100,
@@ -367,7 +365,7 @@ def test_flop_count_is_the_encoders_analytic_count() -> None:
         "intermediate_size": 64,
         "max_position_embeddings": 64,
     }
-    c0, c1, c2 = flop_polynomial(build_model(spec, config, device="cpu"), "cpu", 100)
+    c0, c1, c2 = flop_polynomial(build_model(config, device="cpu"), "cpu", 100)
     d, f, n = 32, 64, 4
     assert (c0, c1, c2) == pytest.approx((2 * d * d, 2 * n * (4 * d * d + 2 * d * f), 4 * n * d))
 

@@ -144,12 +144,10 @@ def test_cuda_timer_waits_for_the_queued_kernels() -> None:
 
 def test_paired_run_on_cuda_orders_a_deeper_model_after_a_shallower_one() -> None:
     from harness.core.stats import rng
-    from harness.ml.models import build_model
+    from harness.ml.builders import build_model
     from harness.ml.timing import StoppingRule, Timer, paired_run
-    from harness.spec import ModelSpec
 
-    spec = ModelSpec("m", "nonexistent/m", "AutoModel", "test", CONFIG)
-    models = [build_model(spec, {**CONFIG, "num_hidden_layers": n}, device="cuda") for n in (8, 2)]
+    models = [build_model({**CONFIG, "num_hidden_layers": n}, device="cuda") for n in (8, 2)]
     gen = rng(0)
     inputs = [torch.randint(1, 1000, (1, int(n)), device="cuda") for n in gen.integers(12, 128, size=80)]
 

@@ -277,7 +277,7 @@ def save_checkpoint(
     import torch
     import transformers
 
-    from harness.ml.models import build_config
+    from harness.ml.builders import build_config
 
     torch.manual_seed(seed)
     cfg = build_config({**config, **config_overrides})

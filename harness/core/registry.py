@@ -49,7 +49,11 @@ class Registry(Mapping[str, T], Generic[T]):
 
     # ------------------------------------------------------------------ registration
     def add(self, name: str, item: T, origin: str = "") -> T:
-        """Register ``item`` under ``name``; a second registration of the same name is an error."""
+        """Register ``item`` under ``name``; a second registration of the same name is an error, except the
+        same origin registering again (its module imported a second time, e.g. by an in-process pytest run)."""
+        if name in self._items and origin and origin == self._origins[name]:
+            self._items[name] = item
+            return item
         if name in self._items:
             raise PluginError(
                 f"{self.what} {name!r} is registered twice (first by {self._origins[name] or 'unknown'}, "

@@ -34,6 +34,10 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
     differing: dict[str, tuple[Scalar, Scalar | None]] = {}
     if measurement is not None:
         differing = differing_conditions(claim, measurement.conditions)
+        config_diff = measurement.evidence.get("config_differences")
+        if config_diff:  # a checkpoint's config.json that is not the model the claims file declares
+            found = ", ".join(f"{k} {v['claims_file']} -> {v['checkpoint']}" for k, v in config_diff.items())
+            differing["config"] = ("the claims file's [models] config", f"a checkpoint config differing in {found}")
     if consistency is not None and not consistency.consistent:
         verdict, reason = Verdict.INCONSISTENT, f"the source contradicts itself: {consistency.reason}"
     elif not_run is not None:

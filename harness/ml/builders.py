@@ -1,17 +1,20 @@
 """Building a model's architecture from a config mapping, and proving that the built model runs.
 
-A *builder* is a function ``config mapping -> torch.nn.Module``. The default, ``"transformers"``, resolves
-the config strictly (``harness.ml.configs``) and calls ``AutoModel.from_config``; a model transformers
-cannot express (partial parameter sharing, a teacher with its own projection) gets its own builder, named
-in one of three ways, looked up in this order:
+A *builder* is a function ``(auto_class, config, device, dtype) -> torch.nn.Module`` that returns the
+architecture with random weights (or none, on ``meta``). ``BUILDERS`` is the one registry of builders; the
+default, ``"transformers"``, calls ``transformers.<auto_class>.from_config``. A model transformers cannot
+express (partial parameter sharing, a teacher with its own projection) gets its own builder, named in
+``[models.<name>] builder = "..."`` in one of three ways:
 
-1. a name in ``BUILDERS`` (``register_builder`` adds one);
-2. a name registered by an installed package under the entry-point group ``claims_harness.builders``;
+1. a name registered with ``BUILDERS.add(name, function, origin)`` (from a conftest.py, say);
+2. a name registered by an installed package under the entry-point group ``claims_harness.builders``
+   (``BUILDERS`` loads those on first use);
 3. a dotted path ``"package.module:function"`` importable from here.
 
-``build_model`` calls the builder under ``torch.device(device)``, ``meta`` by default: the architecture
-without weights, enough to count parameters and FLOPs. ``meta_forward_check`` runs a forward pass of
-such a model on ``meta`` input ids, which checks the shapes of every layer without any arithmetic.
+``build_model`` resolves the config strictly first when the builder is the default one (``strict=True``,
+``harness.ml.configs``), calls the builder, and checks that it returned a module. ``meta_forward_check``
+runs a forward pass of such a model on ``meta`` input ids, which checks the shapes of every layer without
+any arithmetic.
 """
 
 from __future__ import annotations
@@ -19,64 +22,61 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from harness.core.errors import MeasurementError, did_you_mean
+from harness.core.registry import Registry, UnknownName
 from harness.ml.configs import resolve_config_fields
 from harness.ml.errors import FieldError, require_positive_int
 from harness.ml.modules import model_device
 
-Builder = Callable[[Mapping[str, Any]], Any]
+#: ``(auto_class_name, config_mapping, device, dtype) -> torch.nn.Module`` with random (or no) weights
+Builder = Callable[[str, Mapping[str, Any], str, Any], Any]
 
-#: the entry-point group under which installed packages register builders
-ENTRY_POINT_GROUP = "claims_harness.builders"
+#: model builders by name; ``[models.<name>] builder = "..."`` picks one (default ``"transformers"``). Register
+#: more with ``BUILDERS.add(name, function, origin)`` from a ``claims_harness.builders`` entry point or a conftest.py.
+BUILDERS: Registry[Builder] = Registry("model builder", "claims_harness.builders")
+
+DEFAULT_BUILDER = "transformers"
+#: keys of a config.json that describe its saving, not the architecture: never passed to a config class
+_SAVING_KEYS = ("model_type", "architectures", "transformers_version")
 
 
-def transformers_builder(auto_class: str = "AutoModel") -> Builder:
-    """A builder that resolves the config strictly and calls ``transformers.<auto_class>.from_config``."""
+def build_config(config: Mapping[str, Any]) -> Any:
+    """A transformers configuration object from a config.json-style mapping (no strictness: see ``build_model``)."""
+    from transformers import AutoConfig
+
+    values = {k: v for k, v in config.items() if k not in _SAVING_KEYS}
+    return AutoConfig.for_model(config["model_type"], **values)
+
+
+def auto_class(name: str) -> Any:
+    """The transformers Auto class called ``name`` (``AutoModel``, ``AutoModelForSequenceClassification`` ...)."""
     import transformers
 
-    cls = getattr(transformers, auto_class, None)
-    if cls is None or not auto_class.startswith("Auto"):
+    cls = getattr(transformers, name, None)
+    if cls is None or not isinstance(name, str) or not name.startswith("Auto"):
         raise FieldError(
             "auto_class",
             "a transformers Auto class",
-            repr(auto_class),
+            repr(name),
             "write e.g. 'AutoModel' or 'AutoModelForSequenceClassification'."
-            + did_you_mean(auto_class, [n for n in dir(transformers) if n.startswith("AutoModel")]),
+            + did_you_mean(str(name), [n for n in dir(transformers) if n.startswith("AutoModel")]),
         )
-
-    def build(config: Mapping[str, Any]) -> Any:
-        model_type = config.get("model_type")
-        if model_type is None:
-            raise FieldError("model_type", "the config's model type", "no model_type", "add e.g. model_type = 'bert'")
-        return cls.from_config(resolve_config_fields(model_type, config).config)
-
-    build.__name__ = build.__qualname__ = f"transformers_{auto_class}"
-    return build
+    return cls
 
 
-def build_transformers_model(config: Mapping[str, Any]) -> Any:
-    """The default builder: ``transformers.AutoModel.from_config`` on the strictly resolved config."""
-    return transformers_builder("AutoModel")(config)
+def transformers_builder(auto_class_name: str, config: Mapping[str, Any], device: str, dtype: Any) -> Any:
+    """The built-in builder: ``transformers.<auto_class>.from_config`` under ``torch.device(device)``."""
+    import torch
+
+    cls = auto_class(auto_class_name)
+    cfg = build_config(config)
+    with torch.device(device):
+        return cls.from_config(cfg, dtype=dtype) if dtype else cls.from_config(cfg)
 
 
-BUILDERS: dict[str, Builder] = {"transformers": build_transformers_model}
-
-
-def register_builder(name: str) -> Callable[[Builder], Builder]:
-    """Decorator: make ``function`` the builder called ``name``."""
-
-    def register(function: Builder) -> Builder:
-        BUILDERS[name] = function
-        return function
-
-    return register
-
-
-def _entry_point_builders() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+BUILDERS.add(DEFAULT_BUILDER, transformers_builder, "harness.ml.builders")
 
 
 def _from_dotted_path(path: str) -> Builder:
@@ -104,39 +104,57 @@ def _from_dotted_path(path: str) -> Builder:
 
 
 def resolve_builder(name: str) -> Builder:
-    """The builder called ``name``: registered, an entry point, or ``"package.module:function"``."""
+    """The builder called ``name``: registered (built in, entry point, conftest.py) or ``"package.module:function"``."""
     if not isinstance(name, str) or not name:
         raise FieldError("builder", "a builder's name or 'package.module:function'", repr(name), "write a name")
-    if name in BUILDERS:
-        builder = BUILDERS[name]
-    elif ":" in name:
+    if ":" in name:
         builder = _from_dotted_path(name)
     else:
-        registered = _entry_point_builders()
-        if name not in registered:
-            known = sorted(set(BUILDERS) | set(registered))
+        try:
+            builder = BUILDERS[name]
+        except UnknownName:
+            known = sorted(BUILDERS)
             raise FieldError(
                 "builder",
                 f"a registered builder ({', '.join(known)}) or 'package.module:function'",
                 repr(name),
                 "correct the name, or write the dotted path of the function that builds the model."
                 + did_you_mean(name, known),
-            )
-        builder = registered[name].load()
+            ) from None
     if not callable(builder):
         raise FieldError(
-            "builder", "a function config -> torch.nn.Module", f"{name!r} is a {type(builder).__name__}", "name one"
+            "builder",
+            "a function (auto_class, config, device, dtype) -> torch.nn.Module",
+            f"{name!r} is a {type(builder).__name__}",
+            "name a function",
         )
     return builder
 
 
-def build_model(config: Mapping[str, Any], builder: str | Builder = "transformers", device: str = "meta") -> Any:
-    """The model ``builder`` makes from ``config`` on ``device`` (``meta``: shapes only), in eval mode."""
+def build_model(
+    config: Mapping[str, Any],
+    builder: str | Builder = DEFAULT_BUILDER,
+    *,
+    auto_class: str = "AutoModel",
+    device: str = "meta",
+    dtype: Any = None,
+    strict: bool = True,
+) -> Any:
+    """The model ``builder`` makes from ``config`` on ``device`` (``meta``: shapes only), in eval mode.
+
+    With the default builder and ``strict``, the config is first resolved strictly (unknown keys, wrong types
+    and invalid combinations are ``FieldError``s); a checkpoint's config.json is built with ``strict=False``
+    (it may carry keys of other transformers versions). Custom builders get the mapping as written.
+    """
     import torch
 
     function = resolve_builder(builder) if isinstance(builder, str) else builder
-    with torch.device(device):
-        model = function(config)
+    if strict and function is transformers_builder:
+        model_type = config.get("model_type")
+        if model_type is None:
+            raise FieldError("model_type", "the config's model type", "no model_type", "add e.g. model_type = 'bert'")
+        resolve_config_fields(model_type, config)
+    model = function(auto_class, config, device, dtype)
     if not isinstance(model, torch.nn.Module):
         name = builder if isinstance(builder, str) else getattr(builder, "__qualname__", repr(builder))
         raise FieldError(

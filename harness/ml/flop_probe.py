@@ -1,4 +1,6 @@
-"""FLOP counts and peak FLOP/s: the sanity check that a timing is physically plausible."""
+"""FLOPs as a polynomial in the sequence length, and peak FLOP/s: the sanity check that a timing is plausible.
+
+The FLOPs come from ``harness.ml.flops`` (the one FLOP counter); this module only fits them in the length."""
 
 from __future__ import annotations
 
@@ -14,39 +16,21 @@ FLOP_PROBE_LENGTHS = (8, 16, 32)
 
 
 def flop_polynomial(model: Any, device: str, vocab: int) -> tuple[float, float, float]:
-    """(c0, c1, c2) with FLOPs(one sequence of length L) = c0 + c1*L + c2*L**2, counted by torch's
-    FlopCounterMode (matrix products and attention kernels) at three lengths: an encoder's count is exactly
-    quadratic in L, so three points determine it. Element-wise work (softmax, GELU, layer norm) is not
-    counted, as usual for FLOP counts."""
-    import numpy as np
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    """(c0, c1, c2) with FLOPs(one sequence of length L) = c0 + c1*L + c2*L**2, every matrix product and the
+    attention products counted at 2 FLOPs per multiply-add (``harness.ml.flops``, the one FLOP counter; its
+    analytic count is cross-checked against torch's FlopCounterMode) at three lengths: an encoder's count
+    is exactly quadratic in L, so three points determine it. Element-wise work is not counted.
 
-    counts = []
-    for length in FLOP_PROBE_LENGTHS:
-        ids = torch.randint(1, vocab, (1, length), device=device)
-        counter = FlopCounterMode(display=False, custom_mapping=_attention_flop_formulas())
-        with counter, torch.inference_mode():
-            model(input_ids=ids, attention_mask=torch.ones_like(ids))
-        counts.append(float(counter.get_total_flops()))
+    ``device`` and ``vocab`` are kept for callers: the count needs neither (the pass uses token id 0 on the
+    model's own device)."""
+    import numpy as np
+
+    from harness.ml.flops import EVERYTHING, forward_flops
+
+    counts = [float(forward_flops(model, length, 1, EVERYTHING).total) for length in FLOP_PROBE_LENGTHS]
     lengths = np.asarray(FLOP_PROBE_LENGTHS, dtype=float)
     coeffs = np.linalg.solve(np.vander(lengths, 3, increasing=True), np.asarray(counts))
     return float(coeffs[0]), float(coeffs[1]), float(coeffs[2])
-
-
-def _attention_flop_formulas() -> dict[Any, Any]:
-    """FLOP formulas for attention kernels torch's counter does not know (the CPU flash kernel): the same
-    count as for the GPU kernels, 4 x batch x heads x L_q x L_k x head dim."""
-    import torch
-    from torch.utils.flop_counter import sdpa_flop_count
-
-    def sdpa(
-        query_shape: Any, key_shape: Any, value_shape: Any, *args: Any, out_shape: Any = None, **kwargs: Any
-    ) -> int:
-        return int(sdpa_flop_count(query_shape, key_shape, value_shape))
-
-    ops = ("_scaled_dot_product_flash_attention_for_cpu",)
-    return {getattr(torch.ops.aten, op): sdpa for op in ops if hasattr(torch.ops.aten, op)}
 
 
 def cpu_peak_flops(threads: int) -> tuple[float | None, str]:

@@ -1,39 +1,36 @@
 """Finding a model's configuration and checkpoint: a local directory, the HF cache, or the claims file.
 
-Nothing here downloads. A checkpoint is looked up in ``--claims-models-dir`` (``<dir>/<hub id>`` or
-``<dir>/<model name>``), then in the Hugging Face cache; the configuration falls back to the one written
-in the claims file, with its source recorded, never to a silent default.
+Nothing here downloads. A checkpoint is looked up in ``--claims-models-dir`` (``<dir>/<claims file stem>/<model
+name>``, ``<dir>/<hub id>`` or ``<dir>/<model name>``), then in the Hugging Face cache; the configuration falls
+back to the one written in the claims file, with its source recorded, never to a silent default. A found
+checkpoint's config is compared with the file's (``harness.ml.configs.compare_configs``). Building goes
+through the one builder registry, ``harness.ml.builders`` (re-exported here as ``BUILDERS``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 
 from harness.core.errors import MeasurementError
-from harness.core.registry import Registry, UnknownName
+from harness.ml.builders import BUILDERS, build_config, build_model
+from harness.ml.configs import Difference, compare_configs
+from harness.ml.errors import FieldError
 
 
 class ModelSpec(Protocol):
     """What this module needs to know of a model (the claims file's ``[models.<name>]`` table fits)."""
 
     name: str
-    hub_id: str
+    hub_id: str | None
     auto_class: str
     config: Mapping[str, Any]
     config_source: str
-
-
-#: ``(auto_class_name, config_mapping, device, dtype) -> torch.nn.Module`` with random (or no) weights
-Builder = Callable[[str, Mapping[str, Any], str, Any], Any]
-
-#: model builders by name; ``[models.<name>] builder = "..."`` picks one (default ``"transformers"``). Register
-#: more with ``BUILDERS.add(name, function)`` from a ``claims_harness.builders`` entry point or a conftest.py.
-BUILDERS: Registry[Builder] = Registry("model builder", "claims_harness.builders")
+    builder: str
 
 
 @attrs.frozen
@@ -42,14 +39,32 @@ class ResolvedConfig:
 
     config: dict[str, Any]
     origin: str
+    #: the checkpoint directory the config was read from (None: the claims file's own config)
+    checkpoint: Path | None = None
+    #: where a checkpoint's config.json resolves differently from the claims file's config
+    differences: Mapping[str, Difference] = attrs.field(factory=dict)
+
+    def describe_differences(self) -> str:
+        """The differing fields in words: ``hidden_size: file 768, checkpoint 512; ...``."""
+        return "; ".join(f"{k}: file {d.declared!r}, checkpoint {d.found!r}" for k, d in self.differences.items())
 
 
-def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None) -> Path | None:
-    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine."""
+def checkpoint_dir(hub_id: str | None, name: str, models_dir: Path | None, scope: str = "") -> Path | None:
+    """The local directory of a checkpoint (with a config.json), or None when it is not on this machine.
+
+    Looked up in ``models_dir`` as ``<scope>/<name>`` (``scope``: the claims file's stem, so that two papers'
+    ``base_model`` do not collide), then ``<hub id>``, then ``<name>``; then in the Hugging Face cache. A model
+    without a hub id (never released) is only found under its scoped or plain name.
+    """
     if models_dir is not None:
-        for candidate in (models_dir / hub_id, models_dir / name):
+        candidates = [models_dir / scope / name] if scope else []
+        candidates += [models_dir / hub_id] if hub_id else []
+        candidates.append(models_dir / name)
+        for candidate in candidates:
             if (candidate / "config.json").is_file():
                 return candidate
+    if not hub_id:
+        return None
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
@@ -60,9 +75,10 @@ def checkpoint_dir(hub_id: str, name: str, models_dir: Path | None) -> Path | No
     return None
 
 
-def resolve_config(spec: ModelSpec, models_dir: Path | None) -> ResolvedConfig:
-    """The checkpoint's own config.json when the checkpoint is found, else the claims file's config."""
-    found = checkpoint_dir(spec.hub_id, spec.name, models_dir)
+def resolve_config(spec: ModelSpec, models_dir: Path | None, scope: str = "") -> ResolvedConfig:
+    """The checkpoint's own config.json when the checkpoint is found (with the fields in which it differs from
+    the claims file's config), else the claims file's config."""
+    found = checkpoint_dir(spec.hub_id, spec.name, models_dir, scope)
     if found is not None:
         path = found / "config.json"
         try:
@@ -71,46 +87,33 @@ def resolve_config(spec: ModelSpec, models_dir: Path | None) -> ResolvedConfig:
             raise MeasurementError(
                 f"the checkpoint config {path} cannot be read ({exc}); delete or repair that checkpoint"
             ) from None
-        return ResolvedConfig(config, f"config.json of {spec.hub_id} at {path}")
+        try:
+            differences = compare_configs(spec.config, config) if spec.builder == "transformers" else {}
+        except FieldError as exc:
+            raise MeasurementError(f"comparing {path} with [models.{spec.name}.config]: {exc}") from None
+        return ResolvedConfig(config, f"config.json of {spec.hub_id or spec.name} at {path}", found, differences)
     return ResolvedConfig(dict(spec.config), f"claims file [models.{spec.name}.config] ({spec.config_source})")
 
 
-def build_config(config: dict[str, Any]) -> Any:
-    """A transformers configuration object from a config.json-style mapping."""
-    from transformers import AutoConfig
-
-    values = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
-    return AutoConfig.for_model(config["model_type"], **values)
-
-
-def auto_class(name: str) -> Any:
-    """The transformers Auto class called ``name`` (``AutoModel``, ``AutoModelForSequenceClassification`` ...)."""
-    import transformers
-
-    cls = getattr(transformers, name, None)
-    if cls is None or not name.startswith("Auto"):
-        raise MeasurementError(f"auto_class {name!r} is not a transformers Auto class (e.g. 'AutoModel')")
-    return cls
+def build_spec_model(spec: ModelSpec, resolved: ResolvedConfig, device: str = "meta", dtype: Any = None) -> Any:
+    """The model a ``[models.<name>]`` table describes, from its resolved config, through ``build_model``
+    (strict on the claims file's own config, lenient on a checkpoint's config.json)."""
+    return build_model(
+        resolved.config,
+        spec.builder,
+        auto_class=spec.auto_class,
+        device=device,
+        dtype=dtype,
+        strict=resolved.checkpoint is None,
+    )
 
 
-def transformers_builder(auto_class_name: str, config: Mapping[str, Any], device: str, dtype: Any) -> Any:
-    """The built-in builder: ``transformers.<auto_class>.from_config`` under ``torch.device(device)``."""
-    import torch
-
-    cfg = build_config(dict(config))
-    cls = auto_class(auto_class_name)
-    with torch.device(device):
-        return cls.from_config(cfg, dtype=dtype) if dtype else cls.from_config(cfg)
-
-
-BUILDERS.add("transformers", transformers_builder, "harness.ml.models")
-
-
-def build_model(spec: ModelSpec, config: dict[str, Any], device: str = "meta", dtype: Any = None) -> Any:
-    """The model's architecture with random (or, on ``meta``, no) weights: no checkpoint is read."""
-    name = getattr(spec, "builder", "transformers")
-    try:
-        builder = BUILDERS[name]
-    except UnknownName as exc:
-        raise MeasurementError(f"[models.{spec.name}] builder: {exc}") from None
-    return builder(spec.auto_class, config, device, dtype).eval()
+__all__ = [
+    "BUILDERS",
+    "ModelSpec",
+    "build_config",
+    "ResolvedConfig",
+    "build_spec_model",
+    "checkpoint_dir",
+    "resolve_config",
+]

@@ -1,9 +1,10 @@
 """Fine-tuning recipes: what a fine-tuned model is.
 
 A recipe (``[recipes.<name>]`` of a claims file, passed here as plain tables) fixes learning rate, batch size,
-epochs, maximum length, warm-up, weight decay, seeds and how scores over seeds are aggregated (the median of
-5 seeds is ``seeds = [...5 seeds...]``, ``aggregate = "median"``); ``overrides."<task>"`` tables change keys
-for one task and ``base = "<recipe>"`` inherits another recipe.
+epochs (or ``max_steps``), maximum length, warm-up (``warmup_ratio`` or ``warmup_steps``), weight decay,
+``dropout`` (hidden and attention dropout of the model's config), seeds and how scores over seeds are
+aggregated (the median of 5 seeds is ``seeds = [...5 seeds...]``, ``aggregate = "median"``);
+``overrides."<task>"`` tables change keys for one task and ``base = "<recipe>"`` inherits another recipe.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ TRAIN_KEYS = (
     "warmup_ratio",
     "warmup_steps",
     "weight_decay",
+    "max_steps",
+    "dropout",
     "truncation",
     "doc_stride",
     "max_query_length",
@@ -60,19 +63,27 @@ class Recipe:
     max_answer_length: int = 30
     teacher: str | None = None
     source: str = ""
+    #: a fixed number of optimizer steps (overrides epochs); None: train for ``epochs``
+    max_steps: int | None = None
+    #: hidden and attention dropout set on the model's config before fine-tuning; None: the checkpoint's own
+    dropout: float | None = None
 
     def training_fields(self) -> dict[str, Any]:
         """What determines a fine-tuned model (the cache key's recipe part): no seeds, no descriptions."""
         fields = attrs.asdict(self)
         for key in ("name", "seeds", "aggregate", "source"):
             fields.pop(key)
+        for key in ("max_steps", "dropout"):  # absent keys leave the cache keys of older recipes unchanged
+            if fields[key] is None:
+                fields.pop(key)
         return fields
 
     def describe(self) -> str:
         seeds = ", ".join(str(s) for s in self.seeds)
         return (
-            f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, {self.epochs:g} epochs, "
-            f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate})"
+            f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, "
+            + (f"{self.max_steps} steps, " if self.max_steps else f"{self.epochs:g} epochs, ")
+            + f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate})"
         )
 
 
@@ -109,7 +120,8 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
             f"{where}: text_field {table['text_field']!r} is not a column of {task.name} "
             f"({', '.join(task.text_fields)})"
         )
-    missing = [k for k in ("max_length", "batch_size", "learning_rate", "epochs") if k not in table]
+    needed = ("max_length", "batch_size", "learning_rate", *(() if "max_steps" in table else ("epochs",)))
+    missing = [k for k in needed if k not in table]
     if missing:
         raise MeasurementError(f"{where}: missing {', '.join(missing)} (needed to fine-tune on {task.name})")
     seeds = table.get("seeds", [42])
@@ -127,6 +139,18 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         raise MeasurementError(f"{where}: warmup_ratio {warmup} is not a fraction in [0, 1)")
     if "warmup_steps" in table:
         warmup = int(table["warmup_steps"])
+    max_steps = table.get("max_steps")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
+        raise MeasurementError(f"{where}: max_steps {max_steps!r} is not a whole number of steps >= 1")
+    dropout = table.get("dropout")
+    if dropout is not None and (
+        isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1
+    ):
+        raise MeasurementError(f"{where}: dropout {dropout!r} is not a probability in [0, 1)")
+    for key in ("learning_rate", "weight_decay", "epochs"):
+        value = table.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise MeasurementError(f"{where}: {key} {value!r} is not a number >= 0")
     if table.get("truncation", "head") != "head":
         raise MeasurementError(
             f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
@@ -138,7 +162,7 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         max_length=int(table["max_length"]),
         batch_size=int(table["batch_size"]),
         learning_rate=float(table["learning_rate"]),
-        epochs=float(table["epochs"]),
+        epochs=float(table.get("epochs", 0.0)),
         seeds=tuple(seeds),
         aggregate=aggregate,
         warmup=warmup,
@@ -148,4 +172,6 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         max_answer_length=int(table.get("max_answer_length", 30)),
         teacher=table.get("teacher"),
         source=str(table.get("source", "")),
+        max_steps=max_steps,
+        dropout=None if dropout is None else float(dropout),
     )

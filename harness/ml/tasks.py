@@ -137,6 +137,21 @@ TASKS: dict[str, Task] = {
             ),
             eval_split="validation_matched",
         ),
+        # MNLI-mm: the same training data, scored on the mismatched dev set (other genres)
+        _glue(
+            "mnli_mm",
+            "mnli",
+            "classification",
+            ("premise", "hypothesis"),
+            ("entailment", "neutral", "contradiction"),
+            GlueFiles(
+                "MNLI",
+                eval="dev_mismatched.tsv",
+                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
+                raw_labels=("entailment", "neutral", "contradiction"),
+            ),
+            eval_split="validation_mismatched",
+        ),
         _glue(
             "qnli",
             "qnli",

@@ -51,8 +51,9 @@ class ClaimsFileNode(pytest.File):
             shown = str(self.path.relative_to(self.config.rootpath))
         except ValueError:
             shown = str(self.path)
-        claims_file = load(self.path)
-        claims_file = _with_path(claims_file, shown)
+        from harness.measure.checks import check_file
+
+        claims_file = _with_path(check_file(load(self.path)), shown)
         for record in claims_file.invalid:
             invalid = InvalidClaimItem.from_parent(self, name=record.name, record=record)
             invalid.add_marker("claims")

@@ -34,6 +34,7 @@ class Kind:
 
 BUILTIN_KIND_MODULES = (
     "harness.measure.kinds.architecture",
+    "harness.measure.kinds.flops",
     "harness.measure.kinds.latency",
     "harness.measure.kinds.task_score",
     "harness.measure.kinds.unavailable",

@@ -72,7 +72,18 @@ def _parse_model(path: str, name: str, raw: Any) -> ModelSpec:
     f = Fields(path, None, raw, f"models.{name}.")
     f.check_keys(MODEL_FIELDS)
     config = f.table_of("config", required=True)
-    if not isinstance(config.get("model_type"), str):
+    released = raw.get("released", "hub_id" in raw)
+    if not isinstance(released, bool):
+        raise f.error("released", "true or false", describe(released), "write released = false (or remove it)")
+    if released and "hub_id" not in raw:
+        raise f.error(
+            "hub_id",
+            "the checkpoint's hub id of a released model",
+            "released = true without a hub_id",
+            'add `hub_id = "..."`, or write released = false for a model whose weights were never published',
+        )
+    builder = f.string("builder", required=False, default="transformers")
+    if builder == "transformers" and not isinstance(config.get("model_type"), str):
         raise f.error(
             "config.model_type",
             "the transformers model_type of the architecture (a string)",
@@ -85,12 +96,13 @@ def _parse_model(path: str, name: str, raw: Any) -> ModelSpec:
             raise f.error(f"finetuned.{task}", "a checkpoint id (a string)", describe(hub_id), "quote it")
     return ModelSpec(
         name=name,
-        hub_id=f.string("hub_id"),
+        hub_id=f.string("hub_id") if "hub_id" in raw else None,
         auto_class=f.string("auto_class", required=False, default="AutoModel"),
         config_source=f.string("config_source"),
         config=dict(config),
         finetuned=dict(finetuned),
-        builder=f.string("builder", required=False, default="transformers"),
+        builder=builder,
+        released=released,
     )
 
 
@@ -118,7 +130,7 @@ def _parse_tolerance(f: Fields) -> Tolerance:
         width = t.number("value")  # type: ignore[assignment]
     if width < 0:
         raise t.error("value", "a width >= 0", describe(t.table["value"]), "use a non-negative width")
-    if kind == "relative" and width >= 1:
+    if kind in ("relative", "relative_or_precision") and width >= 1:
         raise t.error("value", "a fraction below 1 (0.05 = 5%)", describe(t.table["value"]), "write 5% as 0.05")
     return Tolerance(kind=kind, value=width, rationale=t.string("rationale"))
 
@@ -221,10 +233,10 @@ def _parse_claim(
                 + did_you_mean(key, conditions),
             )
     tolerance = _parse_tolerance(f)
-    if tolerance.kind == "precision" and precision is None:  # the band would have zero width
+    if tolerance.kind in ("precision", "relative_or_precision") and precision is None:  # no rounding to widen by
         raise f.error(
             "precision",
-            "the precision the value is stated to (tolerance kind 'precision')",
+            f"the precision the value is stated to (tolerance kind {tolerance.kind!r})",
             "nothing",
             "add `precision = ...` or choose another tolerance kind",
         )

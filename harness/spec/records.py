@@ -18,7 +18,7 @@ from harness.spec.formula import Formula
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-TOLERANCE_KINDS = ("absolute", "relative", "precision", "lower_bound", "upper_bound")
+TOLERANCE_KINDS = ("absolute", "relative", "precision", "relative_or_precision", "lower_bound", "upper_bound")
 METRICS = (
     "accuracy",
     "f1",
@@ -32,7 +32,7 @@ METRICS = (
 )
 TOP_LEVEL = ("schema_version", "source", "models", "workloads", "recipes", "claims")
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
-MODEL_FIELDS = ("hub_id", "auto_class", "builder", "config_source", "config", "finetuned", "note")
+MODEL_FIELDS = ("hub_id", "released", "auto_class", "builder", "config_source", "config", "finetuned", "note")
 CLAIM_FIELDS = (
     "id",
     "quote",
@@ -52,7 +52,7 @@ CLAIM_FIELDS = (
 METRIC_FIELDS = ("name", "split", "assumption")
 TOLERANCE_FIELDS = ("kind", "value", "rationale")
 #: measure keys whose value names a file-level table entry
-REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
+REFERENCE_KEYS = {"model": "models", "baseline": "models", "workload": "workloads", "recipe": "recipes"}
 #: the longest chain of formulas over formulas (deriving and measuring a claim recurse along it)
 MAX_FORMULA_CHAIN = 50
 
@@ -76,13 +76,16 @@ class ModelSpec:
     """A model measurements refer to: where its checkpoint is found, and its configuration as a fallback."""
 
     name: str
-    hub_id: str
+    #: the checkpoint's Hugging Face id; None for a model whose weights were never released
+    hub_id: str | None
     auto_class: str
     config_source: str
     config: Mapping[str, Any]
     finetuned: Mapping[str, str] = attrs.field(factory=dict)
-    #: the name of a registered model builder (``harness.ml.models.BUILDERS``)
+    #: a registered model builder (``harness.ml.builders.BUILDERS``) or ``"package.module:function"``
     builder: str = "transformers"
+    #: False: the weights were never published (weights claims are NOT_RUN; architecture claims still run)
+    released: bool = True
 
 
 @attrs.frozen

@@ -43,10 +43,16 @@ class Run:
 # ---------------------------------------------------------------- choosing the evidence path
 
 
-def _checkpoint(hub_id: str, context: Context) -> Path | None:
+def _checkpoint(hub_id: str | None, context: Context, name: str | None = None) -> Path | None:
     from harness.ml.models import checkpoint_dir
 
-    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir)
+    if hub_id is None and name is None:
+        return None
+    tail = str(hub_id).rsplit("/", 1)[-1] if hub_id else None
+    found = checkpoint_dir(hub_id, name, context.options.models_dir, context.scope) if name else None
+    if found is None and tail is not None:
+        found = checkpoint_dir(hub_id, tail, context.options.models_dir)
+    return found
 
 
 def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool) -> Run:
@@ -57,8 +63,16 @@ def gather_run(context: Context, spec: ModelSpec, task: Task, recipe_name: str |
             "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
         )
     published_id = spec.finetuned.get(task.name)
+    if not spec.released and not published_id:
+        raise NotRunError(
+            f"model {spec.name!r} was never released (its [models.{spec.name}] has no hub_id or released = false), "
+            f"so no weights exist to evaluate or fine-tune on {task.name}",
+            "none while the authors do not publish the weights; architecture claims (parameters, FLOPs, speed) "
+            "of this model still run from its config",
+        )
     published = _checkpoint(published_id, context) if published_id and mode != "finetune" else None
-    base = _checkpoint(spec.hub_id, context) if recipe_name and published is None and mode != "published" else None
+    wanted = recipe_name and published is None and mode != "published" and spec.released
+    base = _checkpoint(spec.hub_id, context, spec.name) if wanted else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         raise _missing_weights(context, spec, task, recipe, published_id, mode)
@@ -87,7 +101,7 @@ def _missing_weights(
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
         ids.append(published_id)
     splits = ["eval"]
-    tunable = recipe is not None and recipe.teacher is None
+    tunable = recipe is not None and recipe.teacher is None and spec.released
     if mode != "published" and tunable:
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
@@ -183,7 +197,7 @@ def _published(
     from harness.ml.finetune import load_for_task, load_tokenizer
 
     _check_architecture(spec, path, smoke)
-    base = _checkpoint(spec.hub_id, context)
+    base = _checkpoint(spec.hub_id, context, spec.name)
     model = load_for_task(path, task)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
     mapping, label_note = _label_mapping(task, model.config, path)

@@ -25,7 +25,8 @@ def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any
     achieved = float(calls_flops.sum() / seconds.sum())
     total = {m: float(run.flops[m][t.inputs].sum()) for m in t.models}  # over the timed inputs
     flops: dict[str, Any] = {
-        "counted_by": "torch.utils.flop_counter.FlopCounterMode (matrix products + attention), quadratic in length",
+        "counted_by": "harness.ml.flops (every matrix product + attention, 2 x MAC; cross-checked against "
+        "FlopCounterMode), quadratic in length",
         "gflop_per_example": total[name] / 1e9 / float(run.conditions["timed_examples"]),
         "ratio_to": {m: total[name] / v for m, v in total.items() if m != name and v > 0},
         "achieved_gflop_per_s": achieved / 1e9,
