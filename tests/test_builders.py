@@ -15,8 +15,7 @@ import pytest
 from meta_models import TINY_BERT
 
 from harness.core.errors import MeasurementError
-from harness.ml import builders
-from harness.ml.builders import BUILDERS, build_model, meta_forward_check, resolve_builder, transformers_builder
+from harness.ml.builders import build_model, meta_forward_check, resolve_builder, transformers_builder
 from harness.ml.errors import FieldError
 from harness.ml.flops import ATTENTION, forward_flops
 from harness.ml.parameters import count_parameters
@@ -94,28 +93,22 @@ def test_a_dotted_path_builder_with_shared_layers(user_builders: str) -> None:
     assert meta_forward_check(model, 4)["last_hidden_state"] == (1, 4, 8)
 
 
-def test_registered_and_entry_point_builders(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_builders_come_from_the_one_registry() -> None:
+    """A name is looked up in harness.ml.models.BUILDERS, the registry entry points and conftest.py fill."""
+    from harness.ml.models import BUILDERS as REGISTRY
+
     calls: list[str] = []
 
-    def from_registry(config: Any) -> Any:
-        calls.append("registry")
+    def from_registry(auto_class: str, config: Any, device: str, dtype: Any) -> Any:
+        calls.append(auto_class)
         return transformers_builder()(config)
 
-    monkeypatch.setitem(BUILDERS, "mine", from_registry)
-    assert resolve_builder("mine") is from_registry
-    build_model(TINY_BERT, "mine")
-    assert calls == ["registry"]
-
-    class EntryPoint:
-        name = "from_package"
-
-        def load(self) -> Any:
-            return from_registry
-
-    monkeypatch.setattr(
-        builders, "entry_points", lambda group: [EntryPoint()] if group == "claims_harness.builders" else []
-    )
-    assert resolve_builder("from_package") is from_registry
+    REGISTRY.add("mine", from_registry, "tests/test_builders.py")
+    try:
+        build_model(TINY_BERT, "mine")
+        assert calls == ["AutoModel"]
+    finally:
+        REGISTRY.remove("mine")
 
 
 @pytest.mark.parametrize(

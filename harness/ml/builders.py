@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from harness.core.errors import MeasurementError, did_you_mean
@@ -29,8 +28,6 @@ from harness.ml.modules import model_device
 
 Builder = Callable[[Mapping[str, Any]], Any]
 
-#: the entry-point group under which installed packages register builders
-ENTRY_POINT_GROUP = "claims_harness.builders"
 
 
 def transformers_builder(auto_class: str = "AutoModel") -> Builder:
@@ -62,21 +59,20 @@ def build_transformers_model(config: Mapping[str, Any]) -> Any:
     return transformers_builder("AutoModel")(config)
 
 
-BUILDERS: dict[str, Builder] = {"transformers": build_transformers_model}
+def _registered(name: str) -> Builder | None:
+    """A builder of the one registry, ``harness.ml.models.BUILDERS`` (entry points ``claims_harness.builders`` and
+    conftest.py registrations), as a ``config -> module`` function; None when no builder has that name."""
+    from harness.ml.models import BUILDERS
 
+    if name not in BUILDERS:
+        return None
+    registered = BUILDERS[name]
 
-def register_builder(name: str) -> Callable[[Builder], Builder]:
-    """Decorator: make ``function`` the builder called ``name``."""
+    def build(config: Mapping[str, Any]) -> Any:
+        return registered(str(config.get("auto_class", "AutoModel")), config, "meta", None)
 
-    def register(function: Builder) -> Builder:
-        BUILDERS[name] = function
-        return function
-
-    return register
-
-
-def _entry_point_builders() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    build.__name__ = build.__qualname__ = f"registered_{name}"
+    return build
 
 
 def _from_dotted_path(path: str) -> Builder:
@@ -107,14 +103,16 @@ def resolve_builder(name: str) -> Builder:
     """The builder called ``name``: registered, an entry point, or ``"package.module:function"``."""
     if not isinstance(name, str) or not name:
         raise FieldError("builder", "a builder's name or 'package.module:function'", repr(name), "write a name")
-    if name in BUILDERS:
-        builder = BUILDERS[name]
+    if name == "transformers":
+        builder: Any = build_transformers_model  # strict: the config is resolved field by field first
     elif ":" in name:
         builder = _from_dotted_path(name)
     else:
-        registered = _entry_point_builders()
-        if name not in registered:
-            known = sorted(set(BUILDERS) | set(registered))
+        found = _registered(name)
+        if found is None:
+            from harness.ml.models import BUILDERS
+
+            known = sorted(BUILDERS)
             raise FieldError(
                 "builder",
                 f"a registered builder ({', '.join(known)}) or 'package.module:function'",
@@ -122,7 +120,7 @@ def resolve_builder(name: str) -> Builder:
                 "correct the name, or write the dotted path of the function that builds the model."
                 + did_you_mean(name, known),
             )
-        builder = registered[name].load()
+        builder = found
     if not callable(builder):
         raise FieldError(
             "builder", "a function config -> torch.nn.Module", f"{name!r} is a {type(builder).__name__}", "name one"
