@@ -5,8 +5,9 @@ the config strictly (``harness.ml.configs``) and calls ``AutoModel.from_config``
 cannot express (partial parameter sharing, a teacher with its own projection) gets its own builder, named
 in one of three ways, looked up in this order:
 
-1. a name in ``BUILDERS`` (``register_builder`` adds one);
-2. a name registered by an installed package under the entry-point group ``claims_harness.builders``;
+1. ``"transformers"``, the strict default above;
+2. a name of the one builder registry, ``harness.ml.models.BUILDERS`` (filled by ``claims_harness.builders``
+   entry points of installed packages and by a conftest.py: docs/extending.md);
 3. a dotted path ``"package.module:function"`` importable from here.
 
 ``build_model`` calls the builder under ``torch.device(device)``, ``meta`` by default: the architecture
