@@ -118,6 +118,13 @@ class ClaimsSession:
                 false.append(p.power.false_not_reproduced)
                 lines.append(f"  {p.claim_id}: {p.line}")
         without = len(claims) - len(false)
+        if not (config.option.collectonly or config.getoption("verbose") > 0):
+            # the short terminal: one line; every claim's plan under -v or --collect-only (and in results.json)
+            unreachable = sum(1 for line in lines[1:] if "unreachable" in line)
+            lines = [
+                f"claims plan: {len(false)} claims with an expected budget, {unreachable} of them cannot reach "
+                "REPRODUCED with this evidence (each claim's MDD and what would reach it: -v or --collect-only)"
+            ]
         lines.append(
             f"  expected false NOT_REPRODUCED under exact replication (before measuring): "
             f"{expected_false_not_reproduced(false):.3g} over {len(false)} claims with an expected budget "
