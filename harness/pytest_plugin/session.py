@@ -146,7 +146,7 @@ class ClaimsSession:
         if workeroutput is not None:
             workeroutput["claims_selection"] = json.dumps(self.selection.to_workeroutput())
             return
-        if not self.selection.selected and not self.by_nodeid:
+        if self.config.option.collectonly or (not self.selection.selected and not self.by_nodeid):
             return  # no claim in this session: nothing to write
         try:
             self._write(interrupted)
