@@ -30,7 +30,6 @@ from harness.ml.modules import model_device
 Builder = Callable[[Mapping[str, Any]], Any]
 
 
-
 def transformers_builder(auto_class: str = "AutoModel") -> Builder:
     """A builder that resolves the config strictly and calls ``transformers.<auto_class>.from_config``."""
     import transformers

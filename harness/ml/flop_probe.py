@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.environment import cpu_model
+from harness.ml.flops import attention_kernel_formulas
 
 #: sequence lengths at which FLOPs are counted; FLOPs of an encoder are a quadratic in the length
 FLOP_PROBE_LENGTHS = (8, 16, 32)
@@ -25,28 +26,13 @@ def flop_polynomial(model: Any, device: str, vocab: int) -> tuple[float, float, 
     counts = []
     for length in FLOP_PROBE_LENGTHS:
         ids = torch.randint(1, vocab, (1, length), device=device)
-        counter = FlopCounterMode(display=False, custom_mapping=_attention_flop_formulas())
+        counter = FlopCounterMode(display=False, custom_mapping=attention_kernel_formulas())
         with counter, torch.inference_mode():
             model(input_ids=ids, attention_mask=torch.ones_like(ids))
         counts.append(float(counter.get_total_flops()))
     lengths = np.asarray(FLOP_PROBE_LENGTHS, dtype=float)
     coeffs = np.linalg.solve(np.vander(lengths, 3, increasing=True), np.asarray(counts))
     return float(coeffs[0]), float(coeffs[1]), float(coeffs[2])
-
-
-def _attention_flop_formulas() -> dict[Any, Any]:
-    """FLOP formulas for attention kernels torch's counter does not know (the CPU flash kernel): the same
-    count as for the GPU kernels, 4 x batch x heads x L_q x L_k x head dim."""
-    import torch
-    from torch.utils.flop_counter import sdpa_flop_count
-
-    def sdpa(
-        query_shape: Any, key_shape: Any, value_shape: Any, *args: Any, out_shape: Any = None, **kwargs: Any
-    ) -> int:
-        return int(sdpa_flop_count(query_shape, key_shape, value_shape))
-
-    ops = ("_scaled_dot_product_flash_attention_for_cpu",)
-    return {getattr(torch.ops.aten, op): sdpa for op in ops if hasattr(torch.ops.aten, op)}
 
 
 def cpu_peak_flops(threads: int) -> tuple[float | None, str]:
