@@ -122,7 +122,7 @@ def _run(server: HubServer, home: Path, cwd: Path, *args: str, expect: int | Non
 
 
 def _results(out: Path) -> dict[str, dict]:
-    return {r["id"]: r for r in json.loads((out / "results.json").read_text())["results"]}
+    return {r["id"]: r for r in json.loads((out / "latest" / "results.json").read_text())["results"]}
 
 
 def _pytest(out: Path, *extra: str) -> tuple[str, ...]:
