@@ -24,17 +24,7 @@ from harness.ml.student_init import student_from_teacher
 
 pytestmark = pytest.mark.slow
 
-TEACHER = transformers.BertConfig(
-    vocab_size=tiny.VOCAB,
-    hidden_size=32,
-    num_hidden_layers=4,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=128,
-)
-STUDENT = transformers.DistilBertConfig(
-    vocab_size=tiny.VOCAB, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
-)
+TEACHER, STUDENT = tiny.distillation_configs()
 FULL = DistillationWeights.pretraining()  # T 2, alpha_ce 5, alpha_mlm 2, alpha_cos 1 (the README's command)
 ROWS = {
     "triple loss": ("teacher", FULL),

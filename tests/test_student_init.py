@@ -13,17 +13,7 @@ from harness.ml.student_init import authors_layer_choice, copy_teacher_layers, s
 
 pytestmark = pytest.mark.fast
 
-TEACHER = transformers.BertConfig(
-    vocab_size=tiny.VOCAB,
-    hidden_size=32,
-    num_hidden_layers=4,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=128,
-)
-STUDENT = transformers.DistilBertConfig(
-    vocab_size=tiny.VOCAB, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
-)
+TEACHER, STUDENT = tiny.distillation_configs()
 
 
 def test_the_authors_layer_choice():

@@ -456,3 +456,21 @@ def finetune_once(
         seed,
         Runtime("cpu"),
     )
+
+
+def distillation_configs() -> tuple[Any, Any]:
+    """A tiny 4-layer BERT teacher and a 2-layer DistilBERT student of the same width, for distillation tests."""
+    import transformers
+
+    teacher = transformers.BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    student = transformers.DistilBertConfig(
+        vocab_size=VOCAB, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
+    )
+    return teacher, student
