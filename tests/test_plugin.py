@@ -214,3 +214,12 @@ def test_nothing_in_the_package_names_a_paper() -> None:
             text = p.read_text(encoding="utf-8")
             offenders += [f"{p.relative_to(package)}: {i!r} ({why})" for i, why in identifiers.items() if i in text]
     assert offenders == []
+
+
+def test_a_session_without_xdist_runs(project: pytest.Pytester) -> None:
+    """README tells speed users to rerun with ``-p no:xdist``: the plugin's xdist hook must then be optional,
+    not an INTERNALERROR ("unknown hook 'pytest_testnodedown'")."""
+    write(project, claim("v.reproduced", value=1.0, measure=fixed(1.0)))
+    run = project.runpytest("-m", "claims", "-p", "no:xdist", "--claims-out=out")
+    assert "INTERNALERROR" not in run.stdout.str() + run.stderr.str()
+    run.assert_outcomes(passed=1)

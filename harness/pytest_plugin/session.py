@@ -193,6 +193,7 @@ class ClaimsSession:
         point_latest(self.out, run_dir)
         _benchmark_table_only_when_verbose(self.config)
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (-p no:xdist) it must not be an error
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         raw = getattr(node, "workeroutput", {}).get("claims_selection")
         if raw:

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from harness.core.distributions import normal_ppf, t_ppf
 from harness.verdict import ClaimResult
 from harness.verdict.bands import Band, Verdict, decide
 from harness.verdict.multiplicity import METHODS, band_p_value, expected_false_not_reproduced, familywise_levels
@@ -86,13 +87,11 @@ def apply_familywise(results: Sequence[ClaimResult], method: str | None, level: 
 
 
 def _redecide(result: ClaimResult, method: str, level: float, p_value: float, family: int) -> ClaimResult:
-    from scipy.stats import norm, t
-
     budget = result.details["budget"]
     u = float(budget["combined_standard_uncertainty"])
     dof = budget.get("effective_dof")
     q = 0.5 + level / 2.0
-    k = float(norm.ppf(q)) if dof is None or not math.isfinite(dof) else float(t.ppf(q, dof))
+    k = normal_ppf(q) if dof is None or not math.isfinite(dof) else t_ppf(q, dof)
     value = float(result.measured)  # type: ignore[arg-type]
     interval = (value - k * u, value + k * u)
     lo, hi = result.band  # type: ignore[misc]

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from harness.core.distributions import normal_ppf, t_ppf
 from harness.core.stats import LEVEL
 from harness.core.stats_input import finite_array, level_value, non_negative, require
 
@@ -66,12 +67,10 @@ class Component:
         cls, name: str, kind: str, half_width: float, source: str, level: float = LEVEL, dof: float | None = None
     ) -> Component:
         """From the half-width of a symmetric ``level`` interval of a normal (t with ``dof``) distribution."""
-        from scipy.stats import norm, t
-
         non_negative(half_width, f"Component {name!r}: half_width")
         level = level_value(level, f"Component {name!r}: level")
         q = 0.5 + level / 2.0
-        factor = float(norm.ppf(q)) if dof is None else float(t.ppf(q, dof))
+        factor = normal_ppf(q) if dof is None else t_ppf(q, dof)
         return cls(name, kind, half_width / factor, source, dof)
 
     @classmethod
@@ -111,11 +110,9 @@ class Budget:
 
     def coverage_factor(self, level: float = LEVEL) -> float:
         """k: the Student t quantile at the effective dof (the normal one when they are infinite)."""
-        from scipy.stats import norm, t
-
         q = 0.5 + level_value(level, "Budget.coverage_factor(level)") / 2.0
         dof = self.effective_dof()
-        return float(norm.ppf(q)) if math.isinf(dof) else float(t.ppf(q, dof))
+        return normal_ppf(q) if math.isinf(dof) else t_ppf(q, dof)
 
     def expanded_half_width(self, level: float = LEVEL) -> float:
         """U = k u_c."""

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from harness.core.distributions import normal_sf
 from harness.core.stats import LEVEL
 from harness.core.stats_input import finite_array, level_value, non_negative, require
 
@@ -55,8 +56,6 @@ def _probabilities(probabilities: Sequence[float]) -> np.ndarray:
 
 def band_p_value(estimate: float, u: float, lo: float, hi: float) -> float:
     """The band test's p-value for a normal estimate (see the module docstring)."""
-    from scipy.stats import norm
-
     require(
         math.isfinite(estimate),
         "band_p_value(estimate)",
@@ -71,7 +70,7 @@ def band_p_value(estimate: float, u: float, lo: float, hi: float) -> float:
         return 1.0
     if u == 0:
         return 0.0
-    return float(min(1.0, 2.0 * norm.sf(distance / u)))
+    return min(1.0, 2.0 * normal_sf(distance / u))
 
 
 def band_p_value_from_replicates(replicates: Sequence[float], lo: float, hi: float) -> float:

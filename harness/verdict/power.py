@@ -21,6 +21,7 @@ import math
 
 import attrs
 
+from harness.core.distributions import increasing_root, normal_cdf, normal_ppf, normal_sf
 from harness.core.stats import LEVEL
 from harness.core.stats_input import level_value, non_negative, require
 
@@ -28,19 +29,15 @@ POWER = 0.8
 
 
 def _z(level: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(0.5 + level_value(level, "power: level") / 2.0))
+    return float(normal_ppf(0.5 + level_value(level, "power: level") / 2.0))
 
 
 def probability_not_reproduced(deviation: float, u: float, band_half_width: float, interval_half_width: float) -> float:
     """P(the interval is wholly outside the two-sided band) when the truth is ``deviation`` from the claim."""
-    from scipy.stats import norm
-
     u = non_negative(u, "probability_not_reproduced(u)")
     require(u > 0, "probability_not_reproduced(u)", "u > 0", u, "an estimate with no uncertainty needs no power")
     edge = non_negative(band_half_width, "band_half_width") + non_negative(interval_half_width, "interval_half_width")
-    return float(norm.cdf((deviation - edge) / u) + norm.cdf((-deviation - edge) / u))
+    return normal_cdf((deviation - edge) / u) + normal_cdf((-deviation - edge) / u)
 
 
 def minimum_detectable_deviation(
@@ -49,17 +46,14 @@ def minimum_detectable_deviation(
     """The smallest |true - claimed| that is NOT_REPRODUCED with probability >= ``power`` at ``level``.
 
     ``coverage_factor`` defaults to the normal quantile of ``level`` (pass the budget's t-based k)."""
-    from scipy.optimize import brentq
-    from scipy.stats import norm
-
     power = level_value(power, "minimum_detectable_deviation(power)")
     k = _z(level) if coverage_factor is None else non_negative(coverage_factor, "coverage_factor")
     h = k * u
     start = band_half_width + h  # the far tail alone gives an upper bound: d = w + h + z_power u
-    upper = start + float(norm.ppf(power)) * u
+    upper = start + normal_ppf(power) * u
     if probability_not_reproduced(0.0, u, band_half_width, h) >= power:
         return 0.0
-    return float(brentq(lambda d: probability_not_reproduced(d, u, band_half_width, h) - power, 0.0, upper + u))
+    return increasing_root(lambda d: probability_not_reproduced(d, u, band_half_width, h) - power, 0.0, upper + u)
 
 
 def reachable(band_half_width: float, interval_half_width: float) -> bool:
@@ -71,15 +65,13 @@ def probability_reproduced(
     band_half_width: float, interval_half_width: float, u: float, deviation: float = 0.0
 ) -> float:
     """P(the interval lies inside the band) under the normal model; ``deviation`` 0 is an exact replication."""
-    from scipy.stats import norm
-
     if not reachable(band_half_width, interval_half_width):
         return 0.0
     u = non_negative(u, "probability_reproduced(u)")
     room = band_half_width - interval_half_width
     if u == 0.0:
         return 1.0 if abs(deviation) <= room else 0.0
-    return float(norm.cdf((room - deviation) / u) - norm.cdf((-room - deviation) / u))
+    return normal_cdf((room - deviation) / u) - normal_cdf((-room - deviation) / u)
 
 
 @attrs.frozen
@@ -178,8 +170,6 @@ def band_power(
     """What a claim of ``claimed`` in [lo, hi] can show with an estimate of standard uncertainty ``u``.
 
     ``can_reproduce`` False (one seed, no declared seed SD): REPRODUCED is unreachable whatever u is."""
-    from scipy.stats import norm
-
     require(lo <= hi, "band_power(lo, hi)", "lo <= hi", (lo, hi), "swap the band's edges")
     require(math.isfinite(claimed), "band_power(claimed)", "a finite claimed value", claimed, "fix the claim")
     u = non_negative(u, "band_power(u)")
@@ -192,8 +182,8 @@ def band_power(
         inside = lo <= claimed <= hi
         p_repro, p_false = (1.0 if inside else 0.0), (0.0 if inside else 1.0)
     else:
-        p_false = float(norm.cdf((lo - h - claimed) / u) + norm.sf((hi + h - claimed) / u))
-        p_repro = float(max(0.0, norm.cdf((hi - h - claimed) / u) - norm.cdf((lo + h - claimed) / u))) if ok else 0.0
+        p_false = normal_cdf((lo - h - claimed) / u) + normal_sf((hi + h - claimed) / u)
+        p_repro = max(0.0, normal_cdf((hi - h - claimed) / u) - normal_cdf((lo + h - claimed) / u)) if ok else 0.0
     if not can_reproduce:
         p_repro = 0.0
     near = min(claimed - lo, hi - claimed)
