@@ -1,4 +1,7 @@
-"""Project-wide test settings: Hypothesis profiles, the pytester plugin, and no network in `fast` tests.
+"""Project-wide test settings: the pytester plugin, offline Hub, and no network in `fast` tests.
+
+Hypothesis profiles live in tests/conftest.py, so that `pytest -m claims` (which collects claims/ only)
+does not import Hypothesis.
 
 The claims plugin itself is loaded through its ``pytest11`` entry point (``harness.plugin``).
 """
@@ -13,7 +16,6 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["pytester"]
 
@@ -25,12 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("claims_fetch", default=False):
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["HF_DATASETS_OFFLINE"] = "1"
-
-
-settings.register_profile("dev", max_examples=50, deadline=None)
-settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=2000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.measure import check_memo
 from harness.pytest_plugin.items import pytest_collect_file, pytest_collection, pytest_ignore_collect
 from harness.pytest_plugin.network import NetworkGuard
 from harness.pytest_plugin.options import (
@@ -47,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     configure_output(config)
     config.pluginmanager.register(NetworkGuard(config), "claims-network-guard")
     state = ClaimsSession(config, measurement_options(config))
+    check_memo.set_memo_dir(state.options.cache_dir / check_memo.MEMO_SUBDIR)  # before any file is collected
     if not hasattr(config, "workerinput") and not config.option.help:
         check_output_paths(config, state.out)  # before anything is measured
     config.pluginmanager.register(state, "claims-session")
@@ -56,3 +58,4 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from harness.core import progress
 
     progress.configure(None)
+    check_memo.set_memo_dir(None)

@@ -5,8 +5,10 @@ Registered in ``harness.spec.model_table.MODEL_CHECKS`` (the claims loader runs 
 AutoTokenizer and AutoConfig are refused), and the config must resolve strictly in ``harness.ml.configs``
 (unknown model_type with did-you-mean, unknown fields, wrong types, sizes below 1, heads that do not divide
 the hidden size). Each problem is a ``ClaimError`` naming ``models.<name>.<field>``. transformers is imported
-inside these functions; its config module imports torch (transformers 5), so loading a file with models
-imports it, at collection. Without transformers installed the check is skipped: measuring says what is missing.
+inside these functions; its config module imports torch (transformers 5), so a pass is remembered
+(``harness.measure.check_memo``, in the claims cache) and a later collection of the same table with the same
+transformers reads the memo instead. Without transformers installed the check is skipped: measuring says what
+is missing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.core.errors import ClaimError, did_you_mean
+from harness.measure import check_memo
 from harness.ml.configs import resolve_config_fields
 from harness.ml.errors import FieldError
 from harness.spec.model_table import MODEL_CHECKS
@@ -40,6 +43,8 @@ def _resolved(spec: ModelSpec) -> Any | None:
 
 def check_transformers_model(spec: ModelSpec, path: str) -> None:
     """The model table against transformers; a ``ClaimError`` naming the field otherwise."""
+    if check_memo.recall(spec) is not None:
+        return
     known = auto_model_classes()
     if known and spec.auto_class not in known:
         raise ClaimError(
@@ -52,21 +57,30 @@ def check_transformers_model(spec: ModelSpec, path: str) -> None:
             + did_you_mean(spec.auto_class, known),
         )
     try:
-        _resolved(spec)
+        resolved = _resolved(spec)
     except FieldError as exc:
         raise exc.to_claim_error(path, None, f"models.{spec.name}.config.") from None
+    if resolved is not None:
+        check_memo.remember(spec, {"max_position_embeddings": _positions(resolved.values)})
+
+
+def _positions(values: Any) -> int | None:
+    value = values.get("max_position_embeddings")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def max_positions(spec: ModelSpec) -> int | None:
     """The longest input (in tokens) the model takes, or None when it is not known here."""
     if spec.builder != "transformers":
         return None
+    facts = check_memo.recall(spec)
+    if facts is not None:
+        return _positions(facts)
     try:
         resolved = _resolved(spec)
     except FieldError:  # reported on the model itself
         return None
-    value = None if resolved is None else resolved.values.get("max_position_embeddings")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None if resolved is None else _positions(resolved.values)
 
 
 if "transformers" not in MODEL_CHECKS:  # this module may be imported again (pytester restores sys.modules)
