@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 from claimsfile import claim, claims_toml, fixed, results, write
 
@@ -297,3 +298,41 @@ def test_a_paired_timing_run_moves_a_bar() -> None:
 def test_the_version_command_runs_as_a_module() -> None:
     out = subprocess.run([sys.executable, "-m", "harness", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("claims-harness ")
+
+
+def test_not_run_claims_that_need_the_same_thing_share_a_line() -> None:
+    rows = [
+        ClaimResult("r.ok", "f.toml::r.ok", "REPRODUCED", "inside", "ratio", 1.0, (0.5, 1.5), {}, measured=1.0),
+        *(not_run(f"glue.m.{t}", checkpoint__base="get base", data__t="get t") for t in ("cola", "sst2")),
+        not_run("imdb.m", checkpoint__base="get base", data__imdb="get imdb"),
+        not_run("e.one", "build e"),
+        not_run("e.two", "build e"),
+        not_run("p.phone", "a phone"),
+    ]
+    rows = [attrs.evolve(r, nodeid=f"claims/x.toml::{r.id}") for r in rows]
+    lines = terminal_lines(rows, width=200)
+    assert lines == [
+        "NOT_RUN         3 claims: python -m harness fetch claims/x.toml (needs 1 checkpoint and 2 data sets)",
+        "                glue.m.{cola,sst2}, imdb.m",
+        "NOT_RUN         2 claims: needs build e",
+        "                e.{one,two}",
+        "NOT_RUN         p.phone: claimed 1 ratio; needs a phone",
+        "REPRODUCED      r.ok: claimed 1 ratio, measured 1 ratio; inside",
+        "not run: claims that need the same thing share a line (-v: every claim, with its remedy)",
+        "claims: 6 NOT_RUN, 1 REPRODUCED",
+    ]
+    verbose = "\n".join(terminal_lines(rows, verbose=True))
+    assert verbose.count("NOT_RUN         glue.m.") == 2 and "to run it: build e" in verbose
+
+
+def test_a_task_claim_that_is_not_run_names_each_missing_checkpoint_and_data_set(tmp_path: Path) -> None:
+    """The report and the terminal group NOT_RUN task claims by these needs: the fetch remedy must keep them."""
+    from harness.measure.engine import evaluate
+    from harness.measure.measurement import Context, Options
+
+    loaded = load(Path(__file__).resolve().parents[1] / "claims" / "distilbert.toml")
+    context = Context(loaded, Options(cache_dir=tmp_path, data_source="local", data_dir=tmp_path))
+    result = evaluate(loaded.claim("glue.distilbert.cola"), context, "n::glue.distilbert.cola", "rerun")
+    assert result.verdict == "NOT_RUN"
+    assert sorted(result.needs) == ["checkpoint distilbert-base-uncased", "data glue/cola"]
+    assert result.remedy.startswith("python -m harness fetch ")

@@ -87,7 +87,12 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
     rerun command; then the counts."""
     ordered = sorted(results, key=_order)
     out: list[str] = []
+    folded = set() if verbose else _folded(ordered)
     for r in ordered:
+        if r.id in folded:
+            if r.id == folded_first(ordered, folded):
+                out.extend(not_run_lines(ordered, width))
+            continue
         measured = fmt_value(r.measured, r.unit) + fmt_interval(r.interval)
         head = f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}"
         if r.measured is not None or verbose:
@@ -107,10 +112,8 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
         if r.remedy:
             out.append(f"{'':<16}to run it: {r.remedy}")
         out.append(f"{'':<16}rerun: {r.reproduce}")
-    if not verbose:
-        needed = missing(ordered)
-        if needed.resource_claims:
-            out.append(f"not run: {needed.headline()}; the report lists each once (-v: every claim's remedy)")
+    if folded:
+        out.append("not run: claims that need the same thing share a line (-v: every claim, with its remedy)")
     counts = summary(ordered)
     out.append("claims: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
     harness = summary(ordered, derived_by="harness")
@@ -121,6 +124,54 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
             f"outside fact; not in the tally above): {shown}"
         )
     return [printable(line) for line in out]
+
+
+def compact_ids(ids: Iterable[str]) -> str:
+    """``a.x.one, a.x.two, b.y`` -> ``a.x.{one,two}, b.y``: ids that share all but their last part, once."""
+    groups: dict[str, list[str]] = {}
+    for cid in ids:
+        prefix, _, last = cid.rpartition(".")
+        groups.setdefault(prefix, []).append(last)
+    return ", ".join(
+        (f"{p}." if p else "") + (tails[0] if len(tails) == 1 else "{" + ",".join(tails) + "}")
+        for p, tails in groups.items()
+    )
+
+
+def _folded(ordered: Sequence[ClaimResult]) -> set[str]:
+    """The NOT_RUN claims shown on a shared line: those a resource list covers, and groups of 2+ by remedy."""
+    needed = missing(ordered)
+    ids = set(needed.resource_claims)
+    for group in needed.groups:
+        if len(group.claims) > 1:
+            ids.update(group.claims)
+    return ids
+
+
+def folded_first(ordered: Sequence[ClaimResult], folded: set[str]) -> str:
+    return next(r.id for r in ordered if r.id in folded)
+
+
+def not_run_lines(ordered: Sequence[ClaimResult], width: int) -> list[str]:
+    """The NOT_RUN claims by what is missing: the checkpoints and data sets with the fetch command, then each
+    remedy shared by 2+ claims once; the ids under it compacted (``glue.elmo.{cola,mnli}``)."""
+    needed = missing(ordered)
+    lead = f"{'NOT_RUN':<15} "
+    out: list[str] = []
+    if needed.resource_claims:
+        by_id = {r.id: r for r in ordered}
+        files = sorted({by_id[c].nodeid.split("::", 1)[0] for c in needed.resource_claims})
+        what = needed.headline().removeprefix("supply these ").rsplit(" to run ", 1)[0]
+        k = len(needed.resource_claims)
+        out.append(_fit(f"{lead}{k} claims: python -m harness fetch {' '.join(files)} (needs {what})", width))
+        out.append(_fit(f"{'':<16}{compact_ids(needed.resource_claims)}", width))
+    for group in needed.groups:
+        if len(group.claims) < 2:
+            continue
+        more = f" (and {len(group.reasons) - 1} other reasons)" if len(group.reasons) > 1 else ""
+        out.append(_fit(f"{lead}{len(group.claims)} claims: {group.reasons[0]}{more}", width))
+        out.append(_fit(f"{'':<16}{compact_ids(group.claims)}", width))
+    return out
 
 
 def verdict_tags(result: ClaimResult) -> str:

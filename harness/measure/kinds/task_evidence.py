@@ -81,7 +81,9 @@ def gather_run(
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         missing = _missing_weights(context, spec, task, recipe, published_id, mode)
-        raise NotRunError(missing.reason, f"{fetch_command(claim, context)} (downloads them); or {missing.remedy}")
+        raise NotRunError(
+            missing.reason, f"{fetch_command(claim, context)} (downloads them); or {missing.remedy}", missing.needs
+        )
     eval_data = _data(context, task, "eval", claim)
     runtime = _runtime(context)
     if published is not None:
