@@ -336,3 +336,16 @@ def test_a_task_claim_that_is_not_run_names_each_missing_checkpoint_and_data_set
     assert result.verdict == "NOT_RUN"
     assert sorted(result.needs) == ["checkpoint distilbert-base-uncased", "data glue/cola"]
     assert result.remedy.startswith("python -m harness fetch ")
+
+
+def test_a_partial_run_says_what_was_selected_and_what_was_left_out() -> None:
+    run = {
+        "id": "20260101T000000Z",
+        "partial": True,
+        "selection": {"markers": "claims and not speed", "collected": 69, "selected": 66,
+                      "deselected": ["c.toml::speed.a", "c.toml::speed.b", "c.toml::speed.c"]},
+    }  # fmt: skip
+    html = render_results({"schema": 1, "run": run, "results": []})
+    assert "(a selection: 66 of 69 claims selected by -m 'claims and not speed'; 3 deselected: " in html
+    assert "c.toml::speed.a, c.toml::speed.b, c.toml::speed.c)" in html
+    assert "None claims run" not in html
