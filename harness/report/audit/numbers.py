@@ -10,6 +10,7 @@ import attrs
 from harness.core.errors import NotRunError
 from harness.measure.engine import evaluate
 from harness.measure.measurement import Context, Measurement, Options
+from harness.report.audit.budget import reported_budget
 from harness.report.audit.model import (
     DISAGREES,
     ERROR,
@@ -47,12 +48,24 @@ class _ReportContext(Context):
         )
 
 
-def _measurement(number: ReportedNumber, replication: Replication) -> Measurement:
+def _measurement(
+    number: ReportedNumber, replication: Replication, claims_file: ClaimsFile, claim: Claim | None
+) -> Measurement:
+    """The report's number as a measurement; a task score gets the budget the harness gives one-seed evidence
+    (``budget.reported_budget``), its interval and replicates, and its ``statistic`` (one run unless stated)."""
     report = replication.report
+    shaped = None if claim is None else reported_budget(number, claim, claims_file)
+    conditions = dict(number.conditions)
+    if shaped is not None:
+        conditions.setdefault("statistic", shaped.statistic)
     return Measurement(
         value=number.value,
         unit=number.unit,
-        conditions=dict(number.conditions),
+        interval=None if shaped is None else shaped.interval,
+        replicates=None if shaped is None else shaped.replicates,
+        budget=None if shaped is None else shaped.budget,
+        at_best_inconclusive=None if shaped is None else shaped.at_best_inconclusive,
+        conditions=conditions,
         evidence={
             "path": f'reported by {report.byline} in "{report.title}" ({report.dated}), {number.location}',
             "smoke": False,
@@ -65,6 +78,8 @@ def _measurement(number: ReportedNumber, replication: Replication) -> Measuremen
             "precision": number.precision,
             "replication": replication.path,
             "number": number.id,
+            **({} if shaped is None else {"examples": shaped.scored.examples, "metric": shaped.scored.metric}),
+            **({} if shaped is None or "statistic" in number.conditions else {"statistic_read_as": shaped.statistic}),
         },
     )
 
@@ -135,6 +150,8 @@ def _refine(
                 break
     if number.assumed:
         reason += f" (conditions assumed by the auditor, not stated in the report: {', '.join(number.assumed)})"
+    if result.details.get("statistic_read_as"):
+        reason += f" (the report states no number of runs: read as {result.details['statistic_read_as']})"
     return attrs.evolve(result, verdict=verdict, reason=reason)
 
 
@@ -164,7 +181,9 @@ def verdicts(
     replication: Replication, claims_file: ClaimsFile, invalid: Mapping[str, Exception], reproduce: str
 ) -> list[AuditRow]:
     valid = {c.id: c for c in claims_file.claims}
-    measurements = {n.id: _measurement(n, replication) for n in replication.numbers if n.claim}
+    measurements = {
+        n.id: _measurement(n, replication, claims_file, valid.get(str(n.claim))) for n in replication.numbers if n.claim
+    }
     primary: dict[str, ReportedNumber] = {}
     for number in replication.numbers:
         if number.claim in valid:
