@@ -530,3 +530,23 @@ def test_a_declared_seed_sd_joins_the_budget_like_the_harness_own_one_seed_evide
     assert judged.result.details["budget"]["combined_standard_uncertainty"] == pytest.approx(u, rel=1e-4)
     (single,) = [c for c in declared.evidence if c.aspect == "statistic"]
     assert single.status == audit.SINGLE_RUN and "declared as 0.5 points (planted for a test)" in single.reason
+
+
+def test_a_reported_gap_carries_its_components_budget_and_is_at_best_inconclusive(tmp_path: Path) -> None:
+    imdb = {"dataset": "imdb", "split": "test"}
+    rep = replication(
+        tmp_path,
+        [
+            number("a", 93.5, "points", 0.1, claim="imdb.bert_base", conditions=imdb),
+            number("b", 92.9, "points", 0.1, claim="imdb.distilbert", conditions=imdb),
+            number("gap", 0.6, "points", 0.1, claim="imdb.gap", formula="a - b", conditions=imdb),
+        ],
+        claims="claims/distilbert.toml",
+    )
+    a = audit.run(replications.load(rep), claims.load(PAPER))
+    gap = row(a, "gap")
+    u = math.hypot(math.sqrt(0.935 * 0.065 / 25000), math.sqrt(0.929 * 0.071 / 25000)) * 100  # independent runs
+    assert gap.details["budget"]["components"][0]["component"] == "propagated"
+    assert gap.details["budget"]["combined_standard_uncertainty"] == pytest.approx(u, rel=0.05)
+    assert gap.interval == pytest.approx((0.6 - 1.96 * u, 0.6 + 1.96 * u), abs=0.03)  # inside the band [0.1, 1.1]
+    assert gap.verdict == "INCONCLUSIVE" and "can be at best INCONCLUSIVE" in gap.reason  # ... but one run each

@@ -10,21 +10,25 @@ budget says ``seed_component_missing`` and the number can be at best INCONCLUSIV
 
 A number's ``statistic`` condition says what it is; a report that states none is read as one run (the
 reading of a bare score; the audit says it assumed so). Normal replicates of the combined uncertainty
-(fixed seed per number) let formulas over reported numbers (a gap of two scores) carry it.
+(fixed seed per number) let formulas over reported numbers carry it: a number the report derives (a gap, a
+retention) gets its formula evaluated over its components' replicates (``derived_budget``). The components
+are drawn independently: without the predictions two models scored on the same examples cannot be paired, so
+a derived difference or ratio gets a wider (conservative) interval than the harness's own paired one.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from harness.measure.kinds.task_budget import claimed_median_component, median_count
-from harness.report.replications import ReportedNumber
+from harness.report.replications import Replication, ReportedNumber
 from harness.spec import Claim, ClaimsFile
-from harness.spec.units import convert, to_base
+from harness.spec.units import convert, from_base, to_base
 from harness.verdict.budget import SEED_COMPONENT, Budget, Component, median_variance_factor
 from harness.verdict.sampling import metric_standard_uncertainty
 
@@ -50,10 +54,12 @@ class ReportedBudget:
     budget: Budget
     interval: tuple[float, float]
     replicates: np.ndarray
-    statistic: str
-    statistic_assumed: bool
     at_best_inconclusive: str | None
-    scored: TaskOf
+    #: what the number is (None for a number the report derives by a formula)
+    statistic: str | None = None
+    statistic_assumed: bool = False
+    #: the task score it is (None for a derived number)
+    scored: TaskOf | None = None
 
 
 def task_of(claim: Claim) -> TaskOf | None:
@@ -126,4 +132,80 @@ def reported_budget(number: ReportedNumber, claim: Claim, claims_file: ClaimsFil
     )
     u = budget.combined_standard_uncertainty()
     draws = rng(zlib.crc32(f"audit {number.id}".encode())).normal(number.value, u, size=N_REPLICATES)
-    return ReportedBudget(budget, budget.expanded_interval(number.value), draws, statistic, assumed, reason, scored)
+    return ReportedBudget(budget, budget.expanded_interval(number.value), draws, reason, statistic, assumed, scored)
+
+
+def derived_budget(
+    number: ReportedNumber, replication: Replication, budgets: Mapping[str, ReportedBudget]
+) -> ReportedBudget | None:
+    """A number the report derives (a gap, a retention): its formula over the replicates of the components that
+    have a budget (quotes of the paper and exact counts are constants), centred on the stated value."""
+    import numpy as np
+
+    from harness.core.stats import percentile_interval
+
+    if number.formula is None:
+        return None
+    uncertain = [n for n in number.formula.names if n in budgets]
+    if not uncertain:
+        return None
+    points: dict[str, float] = {}
+    draws: dict[str, Any] = {}
+    for name in number.formula.names:
+        item = replication.item(name)
+        if item.value is None or item.unit is None:
+            return None
+        points[name] = float(to_base(item.value, item.unit))
+        draws[name] = to_base(budgets[name].replicates, item.unit) if name in budgets else points[name]
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            centre = float(from_base(number.formula.evaluate(points), number.unit))
+            replicates = np.asarray(from_base(number.formula.evaluate(draws), number.unit), dtype=float)
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None
+    if not np.isfinite(replicates).all() or not math.isfinite(centre):
+        return None
+    replicates = replicates - centre + number.value
+    lo, hi = percentile_interval(replicates)
+    parts = [budgets[n] for n in uncertain]
+    budget = Budget(
+        (
+            Component(
+                "propagated",
+                "A",
+                float(np.std(replicates, ddof=1)),
+                f"the report's formula {number.formula.text} over the replicates of {', '.join(uncertain)}",
+            ),
+        ),
+        seed_component_missing=any(b.budget.seed_component_missing for b in parts),
+    )
+    reasons = [f"{n}: {budgets[n].at_best_inconclusive}" for n in uncertain if budgets[n].at_best_inconclusive]
+    interval = (min(lo, number.value), max(hi, number.value))
+    return ReportedBudget(budget, interval, replicates, "; ".join(reasons) or None)
+
+
+def number_budgets(
+    replication: Replication, claims_file: ClaimsFile, claims: Mapping[str, Claim]
+) -> dict[str, ReportedBudget]:
+    """The budget of every reported number that has one: task scores, then the numbers derived from them."""
+    out: dict[str, ReportedBudget] = {}
+    for number in replication.numbers:
+        claim = claims.get(str(number.claim))
+        shaped = None if claim is None else reported_budget(number, claim, claims_file)
+        if shaped is not None:
+            out[number.id] = shaped
+
+    def derive(number: ReportedNumber) -> None:  # components first (the loader refuses cycles)
+        assert number.formula is not None
+        for name in number.formula.names:
+            item = replication.item(name)
+            if isinstance(item, ReportedNumber) and item.formula is not None and item.id not in out:
+                derive(item)
+        shaped = derived_budget(number, replication, out)
+        if shaped is not None:
+            out[number.id] = shaped
+
+    for number in replication.numbers:
+        if number.formula is not None and number.id not in out:
+            derive(number)
+    return out

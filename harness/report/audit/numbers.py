@@ -10,7 +10,7 @@ import attrs
 from harness.core.errors import NotRunError
 from harness.measure.engine import evaluate
 from harness.measure.measurement import Context, Measurement, Options
-from harness.report.audit.budget import reported_budget
+from harness.report.audit.budget import ReportedBudget, number_budgets
 from harness.report.audit.model import (
     DISAGREES,
     ERROR,
@@ -48,16 +48,15 @@ class _ReportContext(Context):
         )
 
 
-def _measurement(
-    number: ReportedNumber, replication: Replication, claims_file: ClaimsFile, claim: Claim | None
-) -> Measurement:
-    """The report's number as a measurement; a task score gets the budget the harness gives one-seed evidence
-    (``budget.reported_budget``), its interval and replicates, and its ``statistic`` (one run unless stated)."""
+def _measurement(number: ReportedNumber, replication: Replication, shaped: ReportedBudget | None) -> Measurement:
+    """The report's number as a measurement; with its budget (``budget.number_budgets``: a task score's from the
+    split size and the declared seed SD, a derived number's through its formula), interval, replicates and, for a
+    task score, its ``statistic`` (one run unless stated)."""
     report = replication.report
-    shaped = None if claim is None else reported_budget(number, claim, claims_file)
     conditions = dict(number.conditions)
-    if shaped is not None:
+    if shaped is not None and shaped.statistic is not None:
         conditions.setdefault("statistic", shaped.statistic)
+    scored = None if shaped is None else shaped.scored
     return Measurement(
         value=number.value,
         unit=number.unit,
@@ -78,8 +77,12 @@ def _measurement(
             "precision": number.precision,
             "replication": replication.path,
             "number": number.id,
-            **({} if shaped is None else {"examples": shaped.scored.examples, "metric": shaped.scored.metric}),
-            **({} if shaped is None or "statistic" in number.conditions else {"statistic_read_as": shaped.statistic}),
+            **({} if scored is None else {"examples": scored.examples, "metric": scored.metric}),
+            **(
+                {"statistic_read_as": shaped.statistic}
+                if shaped is not None and shaped.statistic and "statistic" not in number.conditions
+                else {}
+            ),
         },
     )
 
@@ -181,9 +184,8 @@ def verdicts(
     replication: Replication, claims_file: ClaimsFile, invalid: Mapping[str, Exception], reproduce: str
 ) -> list[AuditRow]:
     valid = {c.id: c for c in claims_file.claims}
-    measurements = {
-        n.id: _measurement(n, replication, claims_file, valid.get(str(n.claim))) for n in replication.numbers if n.claim
-    }
+    budgets = number_budgets(replication, claims_file, valid)
+    measurements = {n.id: _measurement(n, replication, budgets.get(n.id)) for n in replication.numbers if n.claim}
     primary: dict[str, ReportedNumber] = {}
     for number in replication.numbers:
         if number.claim in valid:
