@@ -2,18 +2,12 @@
 measured, and what its band can then show.
 
 The expected budget of a task score comes from the evaluation split's size n and the claimed value, with a
-declared approximation per metric (stated in each budget row):
-
-- accuracy, exact match: binomial, sqrt(p (1 - p) / n);
-- F1 (binary, SQuAD token F1): the same binomial form with the F1 in place of p (an approximation);
-- MCC, Pearson, Spearman: the large-sample SD of a correlation, (1 - r^2) / sqrt(n - 1);
-- the means of two metrics (acc_and_f1, pearson_spearman_mean): the first metric's form (the two are
-  strongly correlated, so the mean's SD is close to either's);
-
-plus the seed component: declared (``[uncertainty.seed_sd]``, Type B) for one-seed evidence, or that SD over
-the recipe's seeds (sd x sqrt(f_S / S) for a median of S); one-seed evidence with no declared SD is at best
-INCONCLUSIVE. A formula's expected budget propagates its components' (first order, numerically). Timing
-and other claims have no expected budget before a run (their u depends on the machine).
+declared approximation per metric (``harness.verdict.sampling``, stated in each budget row: binomial for
+accuracy, exact match and F1, the correlation form for MCC, Pearson and Spearman), plus the seed component:
+declared (``[uncertainty.seed_sd]``, Type B) for one-seed evidence, or that SD over the recipe's seeds (sd x
+sqrt(f_S / S) for a median of S); one-seed evidence with no declared SD is at best INCONCLUSIVE. A formula's
+expected budget propagates its components' (first order, numerically). Timing and other claims have no
+expected budget before a run (their u depends on the machine).
 """
 
 from __future__ import annotations
@@ -27,9 +21,8 @@ from harness.spec.units import convert, to_base
 from harness.verdict import claim_band
 from harness.verdict.budget import SEED_COMPONENT, Budget, Component, median_variance_factor
 from harness.verdict.power import BandPower, band_power
+from harness.verdict.sampling import metric_standard_uncertainty
 
-BINOMIAL = ("accuracy", "exact_match", "f1", "squad_f1", "acc_and_f1")
-CORRELATION = ("matthews_correlation", "pearson", "spearman", "pearson_spearman_mean")
 MAX_DEPTH = 20
 
 
@@ -57,20 +50,15 @@ def expected_budget(
 
     task = str(claim.measure.params.get("task"))
     n = EVAL_EXAMPLES.get(task)
-    if n is None or n < 2:
-        return None
-    value = float(to_base(claim.value, claim.unit))
     metric = claim.metric.name
-    if metric in BINOMIAL:
-        p = min(max(value, 0.0), 1.0)
-        sd, how = math.sqrt(p * (1 - p) / n), f"binomial sqrt(p(1-p)/n) at the claimed value, n = {n}"
-    elif metric in CORRELATION:
-        r = min(abs(value), 1.0)
-        sd, how = (1 - r * r) / math.sqrt(n - 1), f"correlation (1-r^2)/sqrt(n-1) at the claimed value, n = {n}"
-    else:
+    sampling = None if n is None else metric_standard_uncertainty(metric, float(to_base(claim.value, claim.unit)), n)
+    if sampling is None:
         return None
+    sd, how = sampling
     factor = convert(1.0, "ratio", claim.unit)
-    components = [Component("examples", "B", sd * factor, f"expected before measuring: {how} ({metric})")]
+    components = [
+        Component("examples", "B", sd * factor, f"expected before measuring: {how} at the claimed value ({metric})")
+    ]
     seeds = _seeds(claim, claims_file, task, task_evidence)
     declared = claims_file.seed_sd.get(task)
     missing = False

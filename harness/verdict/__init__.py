@@ -3,7 +3,8 @@
 Pure functions over numbers and the claims language's records, so that every decision can be unit-tested
 with exact values: a claimed value and its tolerance give a band; a measured value and its interval give a
 verdict; a derived claim is checked against the source's own components; a measurement's conditions are
-compared with the claim's. ``ClaimResult`` is the value object every output reads.
+compared with the claim's; a score known only as a number gets its sampling uncertainty from its split size
+(``sampling``). ``ClaimResult`` is the value object every output reads.
 
 May import: ``harness.core`` and ``harness.spec``.
 """

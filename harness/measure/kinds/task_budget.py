@@ -94,17 +94,21 @@ def one_seed_budget(replicates: np.ndarray, declared: SeedSD | None, task: str, 
     return TaskBudget(Budget((examples, seed)), replicates + draws, None)
 
 
+def median_count(statistic: object) -> int | None:
+    """N of a ``statistic`` condition that reads "median of N ..." (N >= 1), else None."""
+    match = _MEDIAN_OF.search(str(statistic or ""))
+    return None if match is None or int(match.group(1)) < 1 else int(match.group(1))
+
+
 def claimed_median_component(claim: Claim, declared: SeedSD | None) -> Component | None:
     """The paper's own median of N seeds as a Type B component, where N is stated and a seed SD declared."""
-    statistic = str(claim.conditions.get("statistic", ""))
-    match = _MEDIAN_OF.search(statistic)
-    if declared is None or match is None or int(match.group(1)) < 1:
+    count = median_count(claim.conditions.get("statistic"))
+    if declared is None or count is None:
         return None
-    count = int(match.group(1))
     sd = declared.in_base() * (median_variance_factor(count) / count) ** 0.5
     return Component(
         "claimed median",
         "B",
         sd,
-        f"the claimed value is a {match.group(0)} seeds: declared seed SD x sqrt(f/{count}) ({declared.source})",
+        f"the claimed value is a median of {count} seeds: declared seed SD x sqrt(f/{count}) ({declared.source})",
     )

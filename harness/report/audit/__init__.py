@@ -10,17 +10,27 @@ Three checks, each a question a reviewer would ask of a replication report:
    own components, within their reported precision; a mismatch that another unit explains is a unit error.
 3. Quotes (``quotes``): what the report says the paper says (values, derived values, conditions) against the
    claims file.
+4. Evidence (``evidence``): is each reported score reachable as k/n on its split (GRIM), is it a single run
+   set against the paper's median of N seeds, is a "%" a difference in percentage points.
 
-``run`` does all three; ``render`` writes the terminal table, audit.json and audit.html.
+Each reported task score carries the budget the harness gives its own one-seed evidence (``budget``): the
+interval from the split size and the metric, plus the declared seed SD (without one: at best INCONCLUSIVE).
+
+``run`` does all four; ``render`` writes the terminal table, audit.json and audit.html.
 """
 
 from harness.report.audit.model import (
     AUDIT_SCHEMA,
     DERIVED,
+    DIFFERENT_STATISTIC,
     DISAGREES,
     ERROR,
+    IMPOSSIBLE,
+    NOT_APPLICABLE,
     OK,
+    POINTS_AS_PERCENT,
     PROBLEMS,
+    SINGLE_RUN,
     STATUS_ORDER,
     UNIT_ERROR,
     UNSUPPORTED,
@@ -36,10 +46,15 @@ from harness.report.audit.run import run
 __all__ = [
     "AUDIT_SCHEMA",
     "DERIVED",
+    "DIFFERENT_STATISTIC",
     "DISAGREES",
     "ERROR",
+    "IMPOSSIBLE",
+    "NOT_APPLICABLE",
     "OK",
+    "POINTS_AS_PERCENT",
     "PROBLEMS",
+    "SINGLE_RUN",
     "STATUS_ORDER",
     "UNIT_ERROR",
     "UNSUPPORTED",

@@ -24,10 +24,43 @@ DISAGREES = "DISAGREES"
 WRONG_CONDITIONS = "WRONG_CONDITIONS"
 UNSUPPORTED = "UNSUPPORTED"
 ERROR = "ERROR"
-#: check statuses that are findings (a mistake in the report, or a check that could not run)
-PROBLEMS = (UNIT_ERROR, DISAGREES, WRONG_CONDITIONS, UNSUPPORTED, ERROR)
+#: a reported accuracy that no k/n of its split rounds to (GRIM)
+IMPOSSIBLE = "IMPOSSIBLE"
+#: "X%" for a difference of two percentages that is X percentage points
+POINTS_AS_PERCENT = "POINTS_AS_PERCENT"
+#: a single run set against the paper's median of N seeds (or another statistic than the paper's)
+SINGLE_RUN = "SINGLE_RUN"
+DIFFERENT_STATISTIC = "DIFFERENT_STATISTIC"
+#: a check that does not apply to this number (GRIM on a Matthews correlation)
+NOT_APPLICABLE = "NOT_APPLICABLE"
+#: check statuses that are findings (a mistake in the report, a limit of its evidence, or a check that could not run)
+PROBLEMS = (
+    UNIT_ERROR,
+    IMPOSSIBLE,
+    DISAGREES,
+    WRONG_CONDITIONS,
+    POINTS_AS_PERCENT,
+    SINGLE_RUN,
+    DIFFERENT_STATISTIC,
+    UNSUPPORTED,
+    ERROR,
+)
 #: most severe first
-STATUS_ORDER = (ERROR, UNIT_ERROR, DISAGREES, WRONG_CONDITIONS, UNSUPPORTED, WITHIN_ROUNDING, DERIVED, OK)
+STATUS_ORDER = (
+    ERROR,
+    UNIT_ERROR,
+    IMPOSSIBLE,
+    DISAGREES,
+    WRONG_CONDITIONS,
+    POINTS_AS_PERCENT,
+    SINGLE_RUN,
+    DIFFERENT_STATISTIC,
+    UNSUPPORTED,
+    WITHIN_ROUNDING,
+    DERIVED,
+    NOT_APPLICABLE,
+    OK,
+)
 _SLACK = 1e-9
 
 
@@ -44,6 +77,8 @@ class Check:
     reason: str
     claim: str | None = None
     formula: str | None = None
+    #: which check of a number it is: "granularity", "statistic" or "percent" (``evidence``); "" otherwise
+    aspect: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -76,6 +111,8 @@ class Audit:
     arithmetic: tuple[Check, ...]
     quotes: tuple[Check, ...]
     harness_results: str | None = None
+    #: the report's numbers as evidence: granularity, statistic, percent vs points (``evidence``)
+    evidence: tuple[Check, ...] = ()
 
     @property
     def findings(self) -> list[Check]:
@@ -88,7 +125,7 @@ class Audit:
 
     @property
     def checks(self) -> tuple[Check, ...]:
-        return (*self.arithmetic, *self.quotes)
+        return (*self.arithmetic, *self.quotes, *self.evidence)
 
     def verdict_counts(self) -> dict[str, int]:
         return {k: n for k, n in summary([r.result for r in self.rows]).items() if n}
@@ -117,6 +154,7 @@ class Audit:
             "verdicts": [r.to_dict() for r in self.rows],
             "arithmetic": [c.to_dict() for c in self.arithmetic],
             "quotes": [c.to_dict() for c in self.quotes],
+            "evidence": [c.to_dict() for c in self.evidence],
             "unchecked": [attrs.asdict(u) for u in self.replication.unchecked],
         }
 
@@ -129,13 +167,14 @@ def status_counts(checks: Sequence[Check]) -> dict[str, int]:
 # ---------------------------------------------------------------- number formatting
 
 
-def _decimals(precision: float) -> int:
+def decimals_of(precision: float) -> int:
+    """The decimals a number stated to ``precision`` is printed with (0.01 -> 2; 0 -> 6)."""
     return max(0, -math.floor(math.log10(precision) + 1e-9)) if precision > 0 else 6
 
 
 def stated_text(value: float, unit: str | None, precision: float | None) -> str:
     """A number as the report states it (to its precision), with its unit."""
-    text = f"{value:,.{_decimals(precision)}f}" if precision else fmt_value(value)
+    text = f"{value:,.{decimals_of(precision)}f}" if precision else fmt_value(value)
     return f"{text} {unit or ''}".strip()
 
 

@@ -10,6 +10,7 @@ import attrs
 from harness.core.errors import NotRunError
 from harness.measure.engine import evaluate
 from harness.measure.measurement import Context, Measurement, Options
+from harness.report.audit.budget import ReportedBudget, number_budgets
 from harness.report.audit.model import (
     DISAGREES,
     ERROR,
@@ -47,12 +48,23 @@ class _ReportContext(Context):
         )
 
 
-def _measurement(number: ReportedNumber, replication: Replication) -> Measurement:
+def _measurement(number: ReportedNumber, replication: Replication, shaped: ReportedBudget | None) -> Measurement:
+    """The report's number as a measurement; with its budget (``budget.number_budgets``: a task score's from the
+    split size and the declared seed SD, a derived number's through its formula), interval, replicates and, for a
+    task score, its ``statistic`` (one run unless stated)."""
     report = replication.report
+    conditions = dict(number.conditions)
+    if shaped is not None and shaped.statistic is not None:
+        conditions.setdefault("statistic", shaped.statistic)
+    scored = None if shaped is None else shaped.scored
     return Measurement(
         value=number.value,
         unit=number.unit,
-        conditions=dict(number.conditions),
+        interval=None if shaped is None else shaped.interval,
+        replicates=None if shaped is None else shaped.replicates,
+        budget=None if shaped is None else shaped.budget,
+        at_best_inconclusive=None if shaped is None else shaped.at_best_inconclusive,
+        conditions=conditions,
         evidence={
             "path": f'reported by {report.byline} in "{report.title}" ({report.dated}), {number.location}',
             "smoke": False,
@@ -65,6 +77,12 @@ def _measurement(number: ReportedNumber, replication: Replication) -> Measuremen
             "precision": number.precision,
             "replication": replication.path,
             "number": number.id,
+            **({} if scored is None else {"examples": scored.examples, "metric": scored.metric}),
+            **(
+                {"statistic_read_as": shaped.statistic}
+                if shaped is not None and shaped.statistic and "statistic" not in number.conditions
+                else {}
+            ),
         },
     )
 
@@ -135,6 +153,8 @@ def _refine(
                 break
     if number.assumed:
         reason += f" (conditions assumed by the auditor, not stated in the report: {', '.join(number.assumed)})"
+    if result.details.get("statistic_read_as"):
+        reason += f" (the report states no number of runs: read as {result.details['statistic_read_as']})"
     return attrs.evolve(result, verdict=verdict, reason=reason)
 
 
@@ -164,7 +184,8 @@ def verdicts(
     replication: Replication, claims_file: ClaimsFile, invalid: Mapping[str, Exception], reproduce: str
 ) -> list[AuditRow]:
     valid = {c.id: c for c in claims_file.claims}
-    measurements = {n.id: _measurement(n, replication) for n in replication.numbers if n.claim}
+    budgets = number_budgets(replication, claims_file, valid)
+    measurements = {n.id: _measurement(n, replication, budgets.get(n.id)) for n in replication.numbers if n.claim}
     primary: dict[str, ReportedNumber] = {}
     for number in replication.numbers:
         if number.claim in valid:

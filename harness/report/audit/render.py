@@ -35,6 +35,35 @@ def _side_by_side(row: AuditRow) -> str:
     return line
 
 
+def budget_line(row: AuditRow) -> str | None:
+    """The reported number's interval and the budget behind it (None for numbers without one)."""
+    r = row.result
+    budget = r.details.get("budget")
+    if not budget or r.interval is None:
+        return None
+    parts = [f"{c['component']} {fmt_value(c['value'])} ({c['source']})" for c in budget.get("components", [])]
+    if budget.get("seed_component_missing"):
+        parts.append("seed: none declared, so at best INCONCLUSIVE")
+    lo, hi = r.interval
+    return (
+        f"interval [{fmt_value(lo)}, {fmt_value(hi)}]; u = {fmt_value(budget['combined_standard_uncertainty'])} "
+        f"{r.unit} (+-{fmt_value(budget['expanded_half_width'])} at 95%): " + "; ".join(parts)
+    )
+
+
+def _findings_line(audit: Audit) -> str:
+    """The findings, grouped by status, most severe first."""
+    findings = audit.findings
+    if not findings:
+        return "Findings: 0"
+    groups = [
+        f"{status} " + ", ".join(c.id for c in findings if c.status == status)
+        for status in STATUS_ORDER
+        if any(c.status == status for c in findings)
+    ]
+    return f"Findings: {len(findings)} (" + "; ".join(groups) + ")"
+
+
 def text_lines(audit: Audit) -> list[str]:
     """The audit as a person reads it in the terminal."""
     rep = audit.replication.report
@@ -55,17 +84,22 @@ def text_lines(audit: Audit) -> list[str]:
         out.append(f"  {r.verdict:<16}{r.id}" + (f"  [{row.number}]" if row.number else "  [derived]"))
         out.append(f"  {'':<16}{_side_by_side(row)}")
         out.append(f"  {'':<16}why: {r.reason}")
+        budget = budget_line(row)
+        if budget:
+            out.append(f"  {'':<16}budget: {budget}")
     sections = (
         ("2. The report's own arithmetic, recomputed from its components", audit.arithmetic),
         ("3. The report's quotes of the paper, against the claims file", audit.quotes),
+        ("4. The report's numbers as evidence: granularity (GRIM), statistic, percent vs points", audit.evidence),
     )
     for title, checks in sections:
         out += ["", title]
         for check in checks:
-            out.append(f"  {check.status:<17}{check.id}: stated {check.stated}")
-            out.append(f"  {'':<17}{check.reason}")
+            aspect = f" [{check.aspect}]" if check.aspect else ""
+            out.append(f"  {check.status:<20}{check.id}{aspect}: stated {check.stated}")
+            out.append(f"  {'':<20}{check.reason}")
     if audit.replication.unchecked:
-        out += ["", "4. Not checked"]
+        out += ["", "5. Not checked"]
         for u in audit.replication.unchecked:
             out.append(f'  "{u.quote}": {u.reason}')
     statuses = status_counts(audit.checks)
@@ -73,8 +107,7 @@ def text_lines(audit: Audit) -> list[str]:
         "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in audit.verdict_counts().items()),
         "Checks: " + ", ".join(f"{n} {s}" for s, n in statuses.items()),
-        f"Findings: {len(audit.findings)}"
-        + (" (" + "; ".join(f"{c.status} {c.id}" for c in audit.findings) + ")" if audit.findings else ""),
+        _findings_line(audit),
     ]
     if audit.borderline:
         out.append("Borderline (within rounding, only just): " + "; ".join(c.id for c in audit.borderline))
@@ -111,5 +144,7 @@ def render_audit(audit: Audit) -> str:
             charts=charts([(f"{row.result.id} [{row.number or 'derived'}]", row.result) for row in audit.rows]),
             arithmetic=sorted(audit.arithmetic, key=lambda c: STATUS_ORDER.index(c.status)),
             quotes=sorted(audit.quotes, key=lambda c: STATUS_ORDER.index(c.status)),
+            evidence=sorted(audit.evidence, key=lambda c: STATUS_ORDER.index(c.status)),
+            budget_line=budget_line,
         )
     )

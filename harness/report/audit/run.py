@@ -1,4 +1,5 @@
-"""One audit end to end: every reported number judged, every derived number recomputed, every quote checked."""
+"""One audit end to end: every reported number judged (with its budget) and checked as evidence, every derived
+number recomputed, every quote checked."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from harness.report.audit.evidence import evidence_checks
 from harness.report.audit.model import Audit
 from harness.report.audit.numbers import recompute, verdicts
 from harness.report.audit.quotes import check_quote, check_references
@@ -54,4 +56,5 @@ def run(
         arithmetic,
         quotes,
         harness_path,
+        evidence_checks(replication, claims_file, invalid),
     )
