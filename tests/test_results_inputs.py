@@ -53,6 +53,7 @@ MUTATIONS = [
     ("an unknown verdict", lambda d: d["results"][0].update(verdict="GREAT"), "'results[0].verdict': expected one of"),
     ("a boolean measured", lambda d: d["results"][0].update(measured=True), "'results[0].measured'"),
     ("a string claims file entry", lambda d: d.update(claims_files={"c.toml": "x"}), "'claims_files.c.toml'"),
+    ("versions not a table", lambda d: d.update(environment={"versions": True}), "'environment.versions': expected"),
     ("deep nesting", lambda d: d["results"][0].update(details={"x": _deep(MAX_DEPTH + 5)}), "levels of nesting"),
     ("not a table at all", lambda d: d.clear(), "'results': expected a results file of schema 1"),
 ]

@@ -160,4 +160,7 @@ def check(data: Any, path: str) -> dict[str, Any]:
     for name, info in (data.get("claims_files") or {}).items():
         if not isinstance(info, dict):
             raise ResultsFileError(path, f"claims_files.{name}", "a table (sha256, commit)", _describe(info))
+    versions = (data.get("environment") or {}).get("versions")
+    if versions is not None and not isinstance(versions, dict):
+        raise ResultsFileError(path, "environment.versions", "a table of package versions", _describe(versions))
     return data
