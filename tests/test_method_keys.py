@@ -125,7 +125,7 @@ def test_the_pretraining_key_changes_with_teacher_weights_init_corpus_and_budget
 
     def key(table: dict, teacher: str = "t") -> str:
         r = pretrain_recipe({"r": table}, "r")
-        return entry_name("p", pretrain_cache_inputs(r, teacher, config, corpus, "cpu"))
+        return entry_name("p", pretrain_cache_inputs(r, teacher, config, corpus, Runtime("cpu")))
 
     base = key(ROW)
     assert key(dict(ROW)) == base
@@ -272,3 +272,30 @@ def test_the_paper_file_encodes_the_ablation_signs_and_order_at_reduced_scale():
             f"abs(ablation.reduced.no_{other}) > abs(ablation.reduced.no_l_mlm)"
         ]
     assert claims.claim("ablation.no_l_ce").measure.kind == "not_measurable"  # the paper's magnitude stays NOT_RUN
+
+
+def test_the_pretraining_key_has_the_precision_and_a_regression_task_has_no_teacher(tmp_path):
+    config, corpus = tmp_path / "config.json", tmp_path / "corpus.txt"
+    config.write_text("{}", encoding="utf-8")
+    corpus.write_text("a b c\n", encoding="utf-8")
+    r = pretrain_recipe({"r": ROW}, "r")
+    fp32 = pretrain_cache_inputs(r, "t", config, corpus, Runtime("cuda:0"))
+    bf16 = pretrain_cache_inputs(r, "t", config, corpus, Runtime("cuda:0", "bfloat16"))
+    assert (fp32["precision"], bf16["precision"], fp32["world_size"]) == ("float32", "bfloat16", 1)
+    assert entry_name("p", fp32) != entry_name("p", bf16)
+
+    from harness.measure.kinds.teacher import resolve_teacher
+    from harness.measure.measurement import Context, Options
+
+    path = tmp_path / "t.toml"
+    path.write_text(
+        HEADER
+        + '[models.bert]\nhub_id = "org/bert"\nauto_class = "AutoModel"\nconfig_source = "t"\n'
+        + '[models.bert.config]\nmodel_type = "bert"\n',
+        encoding="utf-8",
+    )
+    stsb = data.task("glue/stsb")
+    glue_distill = {k: v for k, v in DISTILL.items() if k != "alpha_squad"} | {"alpha_task": 0.5}
+    distilled = recipe({"plain": BASE, "d": glue_distill}, "d", stsb)
+    with pytest.raises(MeasurementError, match="regression task 'glue/stsb'.*no distribution to distil"):
+        resolve_teacher(Context(load(path), Options()), distilled, stsb, Runtime("cpu"), smoke=True)

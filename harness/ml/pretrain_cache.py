@@ -4,21 +4,27 @@ The student of a :class:`~harness.ml.pretrain_recipe.PretrainRecipe` is pre-trai
 (:func:`harness.ml.distill_trainer.distill_pretrain`) and stored like a fine-tuned model
 (``<cache_dir>/pretrained/<recipe>-s<seed>-<key>/``, file lock, manifest written last). Its key hashes the
 teacher checkpoint's digest, every loss weight (``distillation_cache_inputs``), the student configuration, the
-initialisation, the corpus's SHA-256, the budget, the seed, the device kind and the library versions.
+initialisation, the corpus's SHA-256, the budget, the seed, the device kind, the precision, the number of
+processes and the library versions.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.files import sha256_file
+from harness.ml.devices import distributed
 from harness.ml.finetune_cache import Entry, cached_entry, entry_name, versions
 from harness.ml.pretrain_recipe import PretrainRecipe
 
+if TYPE_CHECKING:
+    from harness.ml.cache_lock import Notify
+    from harness.ml.evaluation import Runtime
+
 
 def pretrain_cache_inputs(
-    recipe: PretrainRecipe, teacher_digest: str, student_config: Path, corpus: Path, device: str
+    recipe: PretrainRecipe, teacher_digest: str, student_config: Path, corpus: Path, runtime: Runtime
 ) -> dict[str, Any]:
     """Everything that determines the pre-trained student (the cache key is a hash of this)."""
     from harness.ml.distillation import DistillationWeights, distillation_cache_inputs
@@ -28,7 +34,9 @@ def pretrain_cache_inputs(
         "corpus": sha256_file(corpus),
         "recipe": recipe.training_fields(),
         "seed": recipe.seed,
-        "device": device.split(":")[0],
+        "device": runtime.device.split(":")[0],
+        "precision": runtime.precision,
+        "world_size": distributed()[1],
         "versions": versions(),
     }
     return distillation_cache_inputs(teacher_digest, DistillationWeights(**recipe.weights), student)
@@ -41,10 +49,12 @@ def pretrained_student(
     teacher_digest: str,
     student_dir: Path,
     corpus: Path,
-    device: str,
+    runtime: Runtime,
+    notify: Notify | None = None,
 ) -> Entry:
-    """The cached student of ``recipe`` (pre-trained now if absent) with its tokenizer (the teacher's)."""
-    inputs = pretrain_cache_inputs(recipe, teacher_digest, student_dir / "config.json", corpus, device)
+    """The cached student of ``recipe`` (pre-trained now if absent) with its tokenizer (the teacher's); bf16
+    autocast and TF32 where ``runtime`` has them (a CUDA device that supports bf16), float32 elsewhere."""
+    inputs = pretrain_cache_inputs(recipe, teacher_digest, student_dir / "config.json", corpus, runtime)
 
     def train_into(out: Path | None) -> dict[str, Any]:
         import json
@@ -71,9 +81,10 @@ def pretrained_student(
             recipe.batch_size,
             recipe.mlm_probability,
             recipe.seed,
-            device,
+            runtime.device,
             learning_rate=recipe.learning_rate,
             max_length=recipe.max_length,
+            bf16=runtime.autocast == "bfloat16",
         )
         if out is not None:
             student.save_pretrained(str(out))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import ClaimError, MeasurementError, NotRunError
-from harness.measure.kinds.checkpoints import check_architecture, checkpoint_path
+from harness.measure.kinds.checkpoints import check_architecture, checkpoint_path, task_runtime
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.spec import Claim, ClaimsFile
@@ -75,7 +75,13 @@ def check_reduced_scale_claim(claim: Claim, declared: ClaimsFile) -> None:
             'add scale = "reduced" and budget = "..." to the claim',
         )
     try:
-        _rows(claim, declared.recipes)
+        for row in _rows(claim, declared.recipes)[:2]:
+            for role in ("teacher", "student"):
+                if getattr(row, role) not in declared.models:
+                    raise MeasurementError(
+                        f"[recipes.{row.name}]: field {role!r}: expected the name of a [models.<name>] table, found "
+                        f"{getattr(row, role)!r}; fix: define [models.{getattr(row, role)}]"
+                    )
     except MeasurementError as exc:
         raise ClaimError(
             claim.path,
@@ -130,7 +136,6 @@ def reduced_scale_delta(claim: Claim, context: Context) -> Measurement:
 
 def _row(context: Context, recipe: PretrainRecipe, smoke: bool) -> tuple[tuple[bool, ...], str]:
     """The per-token hits of the recipe's (cached) student on the held-out masks, and its cache entry."""
-    from harness.ml.devices import resolve_device
     from harness.ml.finetune import load_tokenizer
     from harness.ml.finetune_cache import checkpoint_digest
     from harness.ml.masked_lm import fixed_masked_batches, masked_lm_score
@@ -138,9 +143,12 @@ def _row(context: Context, recipe: PretrainRecipe, smoke: bool) -> tuple[tuple[b
 
     teacher_dir, student_dir = (_model_dir(context, recipe, role, smoke) for role in ("teacher", "student"))
     corpus, held_out = (_data_file(context, recipe, role) for role in ("corpus", "held_out"))
-    device = resolve_device(context.options.device)
+    runtime = task_runtime(context)
     digest = context.cached(("checkpoint-digest", str(teacher_dir)), lambda: checkpoint_digest(teacher_dir))
-    entry = pretrained_student(context.options.cache_dir, recipe, teacher_dir, digest, student_dir, corpus, device)
+    notify = context.options.extra.get("notify")
+    entry = pretrained_student(
+        context.options.cache_dir, recipe, teacher_dir, digest, student_dir, corpus, runtime, notify
+    )
     from transformers import AutoModelForMaskedLM
 
     tokenizer = load_tokenizer(entry.path)
@@ -152,8 +160,8 @@ def _row(context: Context, recipe: PretrainRecipe, smoke: bool) -> tuple[tuple[b
         batch_size=64,
         max_length=recipe.max_length,
     )
-    model = AutoModelForMaskedLM.from_pretrained(str(entry.path), local_files_only=True).to(device)
-    return masked_lm_score(model, batches, device).hits, str(entry.path)
+    model = AutoModelForMaskedLM.from_pretrained(str(entry.path), local_files_only=True).to(runtime.device)
+    return masked_lm_score(model, batches, runtime.device).hits, str(entry.path)
 
 
 def _model_dir(context: Context, recipe: PretrainRecipe, role: str, smoke: bool) -> Path:
@@ -165,12 +173,14 @@ def _model_dir(context: Context, recipe: PretrainRecipe, role: str, smoke: bool)
             f"fix: define [models.{name}]"
         )
     spec = context.file.models[name]
-    path = checkpoint_path(spec.hub_id, context)
+    path = checkpoint_path(spec.hub_id, context, spec.revision)
     if path is None:
+        how = f"--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with DIR/{spec.hub_id}/, or the Hugging Face cache"
         raise NotRunError(
             f"the {role} checkpoint {spec.hub_id} of recipe {recipe.name} is not on this machine",
-            f"--claims-models-dir DIR (or CLAIMS_MODELS_DIR=DIR) with DIR/{spec.hub_id}/"
-            + (" (its config.json gives the student's architecture)" if role == "student" else " (a masked LM)"),
+            f"{how} (once online: hf download {spec.hub_id})"
+            + ("; its config.json gives the student's architecture" if role == "student" else "; a masked LM"),
+            {f"checkpoint {spec.hub_id}": f"{how} (once online: hf download {spec.hub_id})"},
         )
     check_architecture(spec, path, smoke)
     return path
@@ -181,8 +191,10 @@ def _data_file(context: Context, recipe: PretrainRecipe, role: str) -> Path:
     root = context.options.data_dir
     path = None if root is None else Path(root) / relative
     if path is None or not path.is_file():
+        how = f"--claims-data-dir DIR (or CLAIMS_DATA_DIR=DIR) with DIR/{relative} (one text a line)"
         raise NotRunError(
             f"the {role.replace('_', '-')} text of recipe {recipe.name} ({relative}) is not on this machine",
-            f"--claims-data-dir DIR (or CLAIMS_DATA_DIR=DIR) with DIR/{relative} (one text a line)",
+            how,
+            {f"data {relative}": how},
         )
     return path

@@ -28,6 +28,12 @@ def resolve_teacher(context: Context, recipe: Recipe, task: Task, runtime: Runti
     from harness.ml.recipes import recipe as resolve_recipe
 
     where = f"[recipes.{recipe.name}]"
+    if task.kind == "regression":  # one output: a softmax over it is 1, so the soft-target loss would be 0
+        raise MeasurementError(
+            f"{where}: field 'teacher': expected a classification or question-answering task (the soft-target loss "
+            f"compares class or span distributions), found the regression task {task.name!r} (one output, no "
+            "distribution to distil); fix: use a recipe without a teacher for this task"
+        )
     models = context.file.models
     if recipe.teacher not in models:
         raise MeasurementError(
