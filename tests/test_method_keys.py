@@ -146,6 +146,14 @@ version = "v1"
 """
 
 
+#: the teacher and student tables that ROW names
+MODELS = "".join(
+    f'[models.{n}]\nhub_id = "toy-org/{n}"\nauto_class = "AutoModelForMaskedLM"\nconfig_source = "t"\n'
+    f'[models.{n}.config]\nmodel_type = "bert"\n'
+    for n in ("bert", "distilbert")
+)
+
+
 def _claim(cid: str, extra: str, tolerance: str = 'kind = "sign"', value: float = -1.0) -> str:
     return f"""
 [[claims]]
@@ -229,7 +237,7 @@ kind = "reduced_scale_delta"
 recipe = "row"
 reference = "full"
 """
-    recipes = "\n[recipes.full]\n" + "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in ROW.items())
+    recipes = MODELS + "\n[recipes.full]\n" + "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in ROW.items())
     recipes += '\n[recipes.row]\nkind = "distill_pretrain"\nbase = "full"\nalpha_ce = 0.0\n'
     claim = _claim("a.b", "").split("[claims.measure]")[0] + measure
     path = tmp_path / "d.toml"
@@ -241,6 +249,8 @@ reference = "full"
     unpaired = recipes.replace("alpha_ce = 0.0", 'alpha_ce = 0.0\nheld_out = "c/other.txt"')
     path.write_text(HEADER + unpaired + reduced, encoding="utf-8")
     assert "differ in held_out" in _only_error(path)
+    path.write_text(HEADER + recipes.replace(MODELS, "") + reduced, encoding="utf-8")
+    assert "field 'teacher': expected the name of a [models.<name>] table, found 'bert'" in _only_error(path)
 
 
 def test_the_paper_file_encodes_the_ablation_signs_and_order_at_reduced_scale():
@@ -299,3 +309,29 @@ def test_the_pretraining_key_has_the_precision_and_a_regression_task_has_no_teac
     distilled = recipe({"plain": BASE, "d": glue_distill}, "d", stsb)
     with pytest.raises(MeasurementError, match="regression task 'glue/stsb'.*no distribution to distil"):
         resolve_teacher(Context(load(path), Options()), distilled, stsb, Runtime("cpu"), smoke=True)
+
+
+def test_a_reduced_scale_row_without_checkpoints_or_corpus_is_not_run_naming_what_to_supply(tmp_path):
+    from harness.measure.engine import evaluate
+    from harness.measure.measurement import Context, Options
+
+    recipes = "\n[recipes.full]\n" + "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in ROW.items())
+    recipes += '\n[recipes.row]\nkind = "distill_pretrain"\nbase = "full"\nalpha_ce = 0.0\n'
+    claim = _claim("a.b", 'scale = "reduced"\nbudget = "10 steps"').split("[claims.measure]")[0]
+    claim += '[claims.measure]\nkind = "reduced_scale_delta"\nrecipe = "row"\nreference = "full"\nsmoke = true\n'
+    path = tmp_path / "r.toml"
+    path.write_text(HEADER + MODELS + recipes + claim, encoding="utf-8")
+    loaded = load(path)
+    assert not loaded.invalid, [str(i.error) for i in loaded.invalid]
+    models_dir, data_dir = tmp_path / "models", tmp_path / "data"
+    context = Context(loaded, Options(models_dir=models_dir, data_dir=data_dir, cache_dir=tmp_path / "cache"))
+    r = evaluate(loaded.claims[0], context, "r.toml::a.b", "pytest")
+    assert r.verdict == "NOT_RUN" and "teacher checkpoint toy-org/bert" in r.reason, r.reason
+    assert "--claims-models-dir DIR" in r.remedy and "DIR/toy-org/bert/" in r.remedy and r.reduced_scale
+    assert list(r.needs) == ["other teacher checkpoint toy-org/bert"]  # not itemised under `harness fetch`
+    for n in ("bert", "distilbert"):
+        (models_dir / "toy-org" / n).mkdir(parents=True)
+        (models_dir / "toy-org" / n / "config.json").write_text("{}", encoding="utf-8")
+    r = evaluate(loaded.claims[0], Context(loaded, context.options), "r.toml::a.b", "pytest")
+    assert r.verdict == "NOT_RUN" and "corpus text of recipe row (c/train.txt)" in r.reason, r.reason
+    assert "DIR/c/train.txt" in r.remedy and list(r.needs) == ["other corpus text c/train.txt"]

@@ -180,7 +180,8 @@ def _model_dir(context: Context, recipe: PretrainRecipe, role: str, smoke: bool)
             f"the {role} checkpoint {spec.hub_id} of recipe {recipe.name} is not on this machine",
             f"{how} (once online: hf download {spec.hub_id})"
             + ("; its config.json gives the student's architecture" if role == "student" else "; a masked LM"),
-            {f"checkpoint {spec.hub_id}": f"{how} (once online: hf download {spec.hub_id})"},
+            # "other": `python -m harness fetch` does not plan this kind's checkpoints (the terminal must not say so)
+            {f"other {role} checkpoint {spec.hub_id}": f"{how} (once online: hf download {spec.hub_id})"},
         )
     check_architecture(spec, path, smoke)
     return path
@@ -195,6 +196,6 @@ def _data_file(context: Context, recipe: PretrainRecipe, role: str) -> Path:
         raise NotRunError(
             f"the {role.replace('_', '-')} text of recipe {recipe.name} ({relative}) is not on this machine",
             how,
-            {f"data {relative}": how},
+            {f"other {role.replace('_', '-')} text {relative}": how},
         )
     return path
