@@ -105,11 +105,11 @@ def reduced_scale_delta(claim: Claim, context: Context) -> Measurement:
     from harness.core.stats import bootstrap_indices, mean_replicates, percentile_interval, rng
 
     row, reference, smoke = _rows(claim, context.file.recipes)
-    scores = [
-        context.cached(("pretrained-row", context.file.path, r.name), lambda r=r: _row(context, r, smoke))
-        for r in (row, reference)
-    ]
-    (hits_row, entry_row), (hits_ref, entry_ref) = scores
+
+    def scored(r: PretrainRecipe) -> tuple[tuple[bool, ...], str]:
+        return context.cached(("pretrained-row", context.file.path, r.name), lambda: _row(context, r, smoke))
+
+    (hits_row, entry_row), (hits_ref, entry_ref) = scored(row), scored(reference)
     import numpy as np
 
     diff = np.asarray(hits_row, dtype=float) - np.asarray(hits_ref, dtype=float)

@@ -35,7 +35,7 @@ def resolve_teacher(context: Context, recipe: Recipe, task: Task, runtime: Runti
             "distribution to distil); fix: use a recipe without a teacher for this task"
         )
     models = context.file.models
-    if recipe.teacher not in models:
+    if recipe.teacher is None or recipe.teacher not in models:
         raise MeasurementError(
             f"{where}: field 'teacher': expected the name of a [models.<name>] table, found {recipe.teacher!r}; "
             f"fix: define [models.{recipe.teacher}] or use an existing name.{did_you_mean(str(recipe.teacher), models)}"
@@ -74,6 +74,7 @@ def resolve_teacher(context: Context, recipe: Recipe, task: Task, runtime: Runti
                 else f'; or add teacher_recipe = "<recipe>" to {where} to fine-tune {spec.hub_id} here'
             ),
         )
+    assert recipe.teacher_recipe is not None  # base is None without it
     own = resolve_recipe(context.file.recipes, recipe.teacher_recipe, task)
     if own.teacher is not None:
         raise MeasurementError(
