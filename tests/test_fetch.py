@@ -65,6 +65,22 @@ def test_finetune_evidence_plans_the_base_checkpoint_and_the_train_split(paper):
 
 
 @pytest.mark.fast
+def test_a_distillation_recipe_plans_the_student_base_and_its_teacher_only_under_finetune(paper):
+    assert _ids(plan([paper], "squad.distilbert_d.f1")) == [  # the published (D) checkpoint is preferred
+        ("model", "distilbert-base-uncased-distilled-squad", ()),
+        ("dataset", "rajpurkar/squad", ("plain_text/validation[-/]*",)),
+    ]
+    p = plan([paper], "squad.distilbert_d.f1", mode="finetune")
+    assert _ids(p) == [
+        ("model", "distilbert-base-uncased", ()),
+        ("model", "bert-base-uncased", ()),  # the teacher's base, fine-tuned here with teacher_recipe
+        ("dataset", "rajpurkar/squad", ("plain_text/train[-/]*",)),
+        ("dataset", "rajpurkar/squad", ("plain_text/validation[-/]*",)),
+    ]
+    assert "teacher bert_base" in p.items[1].purpose
+
+
+@pytest.mark.fast
 def test_a_task_without_a_published_checkpoint_plans_fine_tuning_and_mnli_its_matched_split(paper):
     p = plan([paper], "glue.distilbert.mnli")
     assert _ids(p) == [

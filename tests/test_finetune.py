@@ -82,9 +82,12 @@ def test_bad_recipes_are_explained(table, message):
         recipe({"r": table}, "r", data.task("glue/sst2"))
 
 
-def test_distillation_recipes_are_not_run_here(world, tmp_path):
-    with pytest.raises(NotRunError, match="distillation from the teacher 'big'"):
+def test_a_distillation_recipe_without_its_teacher_checkpoint_is_not_run(world, tmp_path):
+    with pytest.raises(MeasurementError, match="field 'temperature'"):
         tiny.finetune_once(tmp_path, world["models"], world["data"], recipe={**QUICK, "teacher": "big"})
+    weights = {"temperature": 2.0, "alpha_ce": 0.5, "alpha_task": 0.5}
+    with pytest.raises(NotRunError, match="names teacher 'big' but no teacher checkpoint was resolved"):
+        tiny.finetune_once(tmp_path, world["models"], world["data"], recipe={**QUICK, "teacher": "big", **weights})
 
 
 # ---------------------------------------------------------------- the cache

@@ -3,8 +3,9 @@
 ``plan(files, keyword)`` reads claims files (spec) and gives ``harness.ml.hub.Artifact`` s:
 
 - a ``task_score`` claim: the published fine-tuned checkpoint of ``[models.<m>.finetuned]`` for its task (unless
-  the task evidence is ``finetune``), else (and with ``finetune``) the base checkpoint its recipe fine-tunes; and
-  the data set's evaluation split (plus ``train`` when a base checkpoint is fine-tuned);
+  the task evidence is ``finetune``), else (and with ``finetune``) the base checkpoint its recipe fine-tunes (and,
+  for a distillation recipe, its teacher's published checkpoint for the task or base checkpoint); and the data
+  set's evaluation split (plus ``train`` when a base checkpoint is fine-tuned);
 - a ``latency`` claim on a workload over real data: that split, and the tokenizer files of its tokenizer model;
 - a formula claim: what the claims its formula uses need.
 
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-from harness.core.errors import HarnessError
+from harness.core.errors import HarnessError, MeasurementError
 from harness.ml.hub import Artifact, equivalent_ids
+from harness.ml.recipes import merged_table
 from harness.spec import Claim, ClaimsFile, DatasetSpec, HubPin, ModelSpec
 
 TASK_EVIDENCE = ("auto", "published", "finetune")
@@ -139,9 +142,32 @@ def data_artifact(claims_file: ClaimsFile, task_name: str, split: str) -> Artifa
     )
 
 
-def _recipe_tunable(claims_file: ClaimsFile, name: str | None) -> bool:
-    table = claims_file.recipes.get(name) if name else None
-    return table is not None and not table.get("teacher")
+def _recipe_table(claims_file: ClaimsFile, name: str | None) -> dict[str, Any] | None:
+    """The recipe's table with its ``base`` chain applied, or None (no recipe, or one that does not resolve:
+    measuring it says what is wrong)."""
+    if not name or name not in claims_file.recipes:
+        return None
+    try:
+        return merged_table(claims_file.recipes, name)
+    except MeasurementError:
+        return None
+
+
+def _teacher_needs(
+    claims_file: ClaimsFile, table: dict[str, Any], task_name: str, mode: str
+) -> list[tuple[Artifact, str]]:
+    """A distillation recipe's teacher: its published fine-tuned checkpoint for the task (unless ``finetune``),
+    else its base checkpoint, fine-tuned here with ``teacher_recipe`` (as ``harness.measure.kinds.teacher``)."""
+    spec = claims_file.models.get(str(table["teacher"]))
+    if spec is None:
+        return []
+    published = spec.finetuned_pins.get(task_name)
+    if published is not None and mode != "finetune":
+        return [(_model_artifact(published), f"published fine-tuned checkpoint of the teacher {spec.name}")]
+    if table.get("teacher_recipe"):
+        base = spec.pin or HubPin(spec.hub_id)
+        return [(_model_artifact(base), f"base checkpoint of the teacher {spec.name} (fine-tuned here)")]
+    return []
 
 
 def _task_needs(claims_file: ClaimsFile, claim: Claim, mode: str) -> list[tuple[Artifact, str]]:
@@ -156,10 +182,14 @@ def _task_needs(claims_file: ClaimsFile, claim: Claim, mode: str) -> list[tuple[
     if use_published:
         assert published is not None
         out.append((_model_artifact(published), f"published fine-tuned checkpoint of {spec.name} for {task_name}"))
-    tune = _recipe_tunable(claims_file, recipe) and (mode == "finetune" or (mode == "auto" and not use_published))
+    table = _recipe_table(claims_file, recipe)
+    tune = table is not None and (mode == "finetune" or (mode == "auto" and not use_published))
     if tune:
+        assert table is not None
         base = spec.pin or HubPin(spec.hub_id)
         out.append((_model_artifact(base), f"base checkpoint of {spec.name} (fine-tuned here with recipe {recipe})"))
+        if table.get("teacher"):
+            out.extend(_teacher_needs(claims_file, table, task_name, mode))
         out.append((data_artifact(claims_file, task_name, "train"), f"{task_name} train split (fine-tuning)"))
     if out:
         out.append((data_artifact(claims_file, task_name, "eval"), f"{task_name} evaluation split"))

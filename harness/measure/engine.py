@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.core.errors import MeasurementError, NotRunError
 from harness.measure.comparability import Comparability, comparability
-from harness.measure.labels import SMOKE_TAG, SYNTHETIC_TAG, provenance_of, tolerance_of
+from harness.measure.labels import SMOKE_TAG, SYNTHETIC_TAG, provenance_of, reduced_scale_tag, tolerance_of
 from harness.measure.measurement import Context, Measurement
 from harness.measure.ordering import evaluate_ordering
 from harness.spec import Claim
@@ -63,9 +63,10 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
             extra["alternatives"] = alternative_decisions(claim, measurement.value, measurement.interval)
         except InvalidInterval as exc:
             raise MeasurementError(f"{claim.id}: {exc}") from None
-        extra["point_comparison"] = point_comparison(
-            claim, b, consistency, components, measurement.value, measurement.interval
-        )
+        if claim.scale != "reduced":  # a reduced run measures another statistic: the paper's point is not shown
+            extra["point_comparison"] = point_comparison(
+                claim, b, consistency, components, measurement.value, measurement.interval
+            )
     verdict: Verdict | str
     if consistency is not None and not consistency.decidable:
         verdict, reason = "ERROR", f"not judged: {consistency.reason}"
@@ -102,8 +103,9 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         reason += SYNTHETIC_TAG
     if measurement is not None and measurement.smoke:
         reason += SMOKE_TAG
+    reason += reduced_scale_tag(claim)
     dev = dev_w = None
-    if measurement is not None and problem is None and verdict != "ERROR":
+    if measurement is not None and problem is None and verdict != "ERROR" and claim.scale != "reduced":
         dev, dev_w = deviation(claim.value, measurement.value, b)
     return ClaimResult(
         id=claim.id,
@@ -136,6 +138,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
         remedy=remedy,
         needs=needs if remedy is not None else {},
         smoke=bool(measurement is not None and measurement.smoke),
+        reduced_scale=claim.scale == "reduced",
         reproduce=reproduce,
         claims_file=claim.path,
         synthetic=bool(measurement is not None and measurement.synthetic),

@@ -10,6 +10,16 @@ SMOKE_TAG = " [SMOKE: tiny stand-in model; evidence about the machinery, not abo
 SYNTHETIC_TAG = " [SYNTHETIC: timed on synthetic token lengths, not on the paper's data]"
 
 
+def reduced_scale_tag(claim: Claim) -> str:
+    """The tag of a ``scale = "reduced"`` claim's reason (empty for a paper-scale claim)."""
+    if claim.scale != "reduced":
+        return ""
+    return (
+        f" [REDUCED SCALE: {claim.budget}; a verdict about the direction and order of the effect at this budget, "
+        "not about the paper's magnitude]"
+    )
+
+
 def tolerance_of(claim: Claim) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": claim.tolerance.kind,
@@ -38,4 +48,6 @@ def provenance_of(claim: Claim) -> dict[str, Any]:
         else {"name": claim.metric.name, "split": claim.metric.split, "assumption": claim.metric.assumption},
         "note": claim.note,
         "headline": claim.headline,
+        "scale": claim.scale,
+        "budget": claim.budget,
     }

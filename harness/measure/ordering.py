@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.core.errors import NotRunError
 from harness.measure.comparability import comparability
-from harness.measure.labels import SMOKE_TAG, SYNTHETIC_TAG, provenance_of, tolerance_of
+from harness.measure.labels import SMOKE_TAG, SYNTHETIC_TAG, provenance_of, reduced_scale_tag, tolerance_of
 from harness.measure.measurement import Context, Measurement
 from harness.spec import Claim
 from harness.spec.formula import Formula, Interval
@@ -90,7 +90,7 @@ def evaluate_ordering(claim: Claim, context: Context, nodeid: str, reproduce: st
             verdict, reason = decision.verdict, decision.reason
     smoke = any(m.smoke for m in measured.values())
     synthetic = any(m.synthetic for m in measured.values())
-    reason += (SYNTHETIC_TAG if synthetic else "") + (SMOKE_TAG if smoke else "")
+    reason += (SYNTHETIC_TAG if synthetic else "") + (SMOKE_TAG if smoke else "") + reduced_scale_tag(claim)
     details: dict[str, Any] = {
         "inequalities": [
             {
@@ -126,6 +126,7 @@ def evaluate_ordering(claim: Claim, context: Context, nodeid: str, reproduce: st
         details=details,
         remedy=remedy,
         smoke=smoke,
+        reduced_scale=claim.scale == "reduced",
         reproduce=reproduce,
         claims_file=claim.path,
         synthetic=synthetic,

@@ -242,8 +242,9 @@ def distill_pretrain(
     DistilBertConfig(), init="teacher")`` (``init="random"`` for that row) trained with
     ``DistillationWeights.pretraining()`` or one ``.without(...)`` of it; a budget of 100M tokens is e.g.
     ``steps=6100, batch_size=128`` on 128-token lines. ``pretraining_flop_estimate`` puts one row at 6.3e16 FLOPs,
-    about 2.6 minutes at an assumed sustained 400 TFLOP/s (an estimate), so the five rows take ~15 minutes
-    before the GLUE fine-tunes that score them (Table 4 reports GLUE macro-score deltas).
+    about 2.6 minutes at an assumed sustained 400 TFLOP/s (an estimate), so the five rows take ~13 minutes;
+    ``reduced_scale_delta`` scores them by held-out masked-LM accuracy (Table 4 reports GLUE macro-score deltas,
+    which would add a GLUE fine-tune per row).
     """
     import torch
     from transformers import TrainingArguments

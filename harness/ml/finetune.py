@@ -136,10 +136,36 @@ def _qa_train_features(batch: Mapping[str, list[Any]], tokenizer: Any, recipe: R
     return {**out, "start_positions": starts, "end_positions": ends}
 
 
+def _teacher(teacher_dir: Path, task: Task, student: Any, recipe: Recipe) -> Any:
+    """The fine-tuned teacher of a distillation recipe, checked to read the student's inputs and give its outputs."""
+    teacher = load_for_task(teacher_dir, task)
+    for what, t, s in (
+        ("vocabulary size", teacher.config.vocab_size, student.config.vocab_size),
+        ("number of labels", teacher.config.num_labels, student.config.num_labels),
+    ):
+        if t != s:
+            raise MeasurementError(
+                f"recipe {recipe.name}: the teacher at {teacher_dir} has {what} {t}, the student {s}; expected the "
+                "same (the teacher reads the student's token ids and its outputs are the student's soft targets); "
+                "fix: name a teacher with the student's tokenizer and the task's labels"
+            )
+    return teacher
+
+
 def train_model(
-    base_dir: Path, train: TaskData, recipe: Recipe, seed: int, runtime: Runtime, out: Path | None
+    base_dir: Path,
+    train: TaskData,
+    recipe: Recipe,
+    seed: int,
+    runtime: Runtime,
+    out: Path | None,
+    teacher_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``base_dir`` and save model and tokenizer into ``out`` (None: a rank that does not write)."""
+    """Fine-tune ``base_dir`` and save model and tokenizer into ``out`` (None: a rank that does not write).
+
+    With ``teacher_dir`` (a distillation recipe), the loss is the recipe's mix of the soft-target loss against
+    that fine-tuned teacher and the task loss (``DistillationTrainer``).
+    """
     import transformers
     from transformers import Trainer, TrainingArguments
 
@@ -189,8 +215,28 @@ def train_model(
             dataloader_num_workers=0,
             disable_tqdm=True,  # harness.core.progress shows one bar that names the claim, task and seed
         )
-        trainer = Trainer(model=model, args=args, train_dataset=features, processing_class=tokenizer)
-        with progress.bar(None, f"fine-tune {base_dir.name} on {task.name}, seed {seed}", unit="step") as bar:
+        if (teacher_dir is None) != (recipe.teacher is None):
+            raise MeasurementError(
+                f"recipe {recipe.name}: teacher {recipe.teacher!r} but teacher checkpoint {teacher_dir}; expected both "
+                "or neither (an internal error: the cache resolves the teacher of a distillation recipe)"
+            )
+        if teacher_dir is None:
+            trainer = Trainer(model=model, args=args, train_dataset=features, processing_class=tokenizer)
+        else:
+            from harness.ml.distill_trainer import DistillationTrainer
+            from harness.ml.distillation import DistillationWeights
+
+            assert recipe.distillation is not None
+            trainer = DistillationTrainer(
+                model=model,
+                args=args,
+                train_dataset=features,
+                processing_class=tokenizer,
+                teacher=_teacher(teacher_dir, task, model, recipe),
+                weights=DistillationWeights(**recipe.distillation),
+            )
+        what = "distil" if teacher_dir is not None else "fine-tune"
+        with progress.bar(None, f"{what} {base_dir.name} on {task.name}, seed {seed}", unit="step") as bar:
             trainer.add_callback(_ProgressCallback(bar))
             result = trainer.train()
         if int(getattr(result, "global_step", 0) or 0) <= 0:

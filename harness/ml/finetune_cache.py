@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,28 @@ def entry_name(label: str, inputs: Mapping[str, Any]) -> str:
     return f"{safe}-s{inputs['seed']}-{key}"
 
 
+@attrs.frozen
+class TeacherCheckpoint:
+    """The fine-tuned teacher of a distillation recipe: where it is, and its digest (part of the student's key)."""
+
+    path: Path
+    digest: str
+    origin: str
+
+
+def student_cache_inputs(
+    base_digest: str, data: TaskData, recipe: Recipe, seed: int, runtime: Runtime, teacher: TeacherCheckpoint | None
+) -> dict[str, Any]:
+    """The cache inputs of a fine-tune; with a teacher, the teacher's digest and every loss weight added."""
+    from harness.ml.distillation import DistillationWeights, distillation_cache_inputs
+
+    inputs = cache_inputs(base_digest, data, recipe, seed, runtime)
+    if teacher is None:
+        return inputs
+    assert recipe.distillation is not None
+    return distillation_cache_inputs(teacher.digest, DistillationWeights(**recipe.distillation), inputs)
+
+
 # ---------------------------------------------------------------- cache entries
 
 
@@ -131,18 +153,40 @@ def fine_tuned(
     seed: int,
     runtime: Runtime,
     notify: Notify | None = None,
+    teacher: TeacherCheckpoint | None = None,
 ) -> Entry:
     """The cached model ``base_dir`` fine-tuned on ``train`` with ``recipe`` and ``seed``; trained if absent.
-    ``notify`` shows a person that this process waits for another's lock (default: stderr)."""
-    if recipe.teacher is not None:
+    ``notify`` shows a person that this process waits for another's lock (default: stderr). A distillation
+    recipe needs its ``teacher``; the teacher's digest and the loss weights are in the key."""
+    if (recipe.teacher is None) != (teacher is None):
         raise NotRunError(
-            f"recipe {recipe.name} fine-tunes with distillation from the teacher {recipe.teacher!r}, which this "
-            "harness does not implement",
-            "evaluate the published fine-tuned checkpoint instead (see the model's [models.<name>.finetuned] table)",
+            f"recipe {recipe.name} names teacher {recipe.teacher!r} but no teacher checkpoint was resolved"
+            if teacher is None
+            else f"a teacher checkpoint ({teacher.path}) was given for recipe {recipe.name}, which names no teacher",
+            "name the teacher in the recipe (teacher = ...) and let the task measurement resolve it",
         )
-    inputs = cache_inputs(base_digest, train, recipe, seed, runtime)
-    root = cache_dir / "finetuned"
-    name = entry_name(label, inputs)
+    inputs = student_cache_inputs(base_digest, train, recipe, seed, runtime, teacher)
+    teacher_dir = None if teacher is None else teacher.path
+
+    def train_into(out: Path | None) -> dict[str, Any]:
+        return train_model(base_dir, train, recipe, seed, runtime, out, teacher_dir)
+
+    return cached_entry(cache_dir / "finetuned", entry_name(label, inputs), inputs, train_into, notify)
+
+
+def cached_entry(
+    root: Path,
+    name: str,
+    inputs: Mapping[str, Any],
+    train_into: Callable[[Path | None], dict[str, Any]],
+    notify: Notify | None = None,
+    doing: str = "fine-tuning",
+) -> Entry:
+    """The verified entry ``root/name``; built with ``train_into(directory)`` under a file lock if absent.
+
+    ``train_into`` writes the model into the directory it is given and returns its training metrics; under
+    ``torchrun`` the ranks other than 0 call it with ``None`` (they train alongside and do not write).
+    """
     path = root / name
     key = entry_key(inputs)
     if (path / MANIFEST).is_file():  # complete entries never change: no lock needed to read one
@@ -153,10 +197,10 @@ def fine_tuned(
     except OSError as exc:
         raise _cache_error(exc, f"creating the cache directory {root}", root) from None
     if world > 1 and rank != 0:  # rank 0 holds the lock and writes; the others train alongside it
-        train_model(base_dir, train, recipe, seed, runtime, None)
+        train_into(None)
         _barrier()
         return Entry(path, verify(path, key), trained_now=True)
-    lock = EntryLock(root / f"{name}.lock", f"fine-tuning {name}", notify)
+    lock = EntryLock(root / f"{name}.lock", f"{doing} {name}", notify)
     try:
         lock.acquire()
     except OSError as exc:
@@ -164,7 +208,7 @@ def fine_tuned(
     try:
         if (path / MANIFEST).is_file():  # another worker built it while this one waited
             return Entry(path, verify(path, key), trained_now=False)
-        return _build(root, name, path, inputs, base_dir, train, recipe, seed, runtime)
+        return _build(root, name, path, inputs, train_into)
     finally:
         lock.release()
 
@@ -174,11 +218,7 @@ def _build(
     name: str,
     path: Path,
     inputs: Mapping[str, Any],
-    base_dir: Path,
-    train: TaskData,
-    recipe: Recipe,
-    seed: int,
-    runtime: Runtime,
+    train_into: Callable[[Path | None], dict[str, Any]],
 ) -> Entry:
     """Train into a temporary directory, write the manifest last, rename into place (holding the lock)."""
     for stale in root.glob(f".tmp-{name}-*"):  # left by a killed run: the lock says nobody else is using it
@@ -189,13 +229,13 @@ def _build(
     try:
         tmp = make_temp_dir(root, f".tmp-{name}-")  # mkdtemp's 0o700 would keep a shared cache from others
         started = time.perf_counter()
-        metrics = train_model(base_dir, train, recipe, seed, runtime, tmp)
+        metrics = train_into(tmp)
         seconds = time.perf_counter() - started
         atomic_write_text(tmp / MANIFEST, json.dumps(manifest_for(tmp, inputs, metrics, seconds), indent=1) + "\n")
         os.rename(tmp, path)
         tmp = None
     except OSError as exc:
-        raise _cache_error(exc, f"writing the fine-tuned model {name}", root) from None
+        raise _cache_error(exc, f"writing the trained model {name}", root) from None
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -60,11 +60,13 @@ def fixed_masked_batches(
 
 @attrs.frozen
 class MaskedLMScore:
-    """Held-out masked-LM scores: mean cross-entropy and top-1 accuracy over the masked positions."""
+    """Held-out masked-LM scores: mean cross-entropy and top-1 accuracy over the masked positions, and whether
+    each masked position (in batch order) was predicted right (``hits``: for paired bootstraps over tokens)."""
 
     loss: float
     accuracy: float
     predictions: int
+    hits: tuple[bool, ...] = ()
 
 
 def masked_lm_score(model: Any, batches: Sequence[dict[str, Any]], device: str) -> MaskedLMScore:
@@ -74,7 +76,7 @@ def masked_lm_score(model: Any, batches: Sequence[dict[str, Any]], device: str) 
 
     was_training = model.training
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    total_loss, hits = 0.0, []
     try:
         with torch.inference_mode():
             for batch in batches:
@@ -84,13 +86,13 @@ def masked_lm_score(model: Any, batches: Sequence[dict[str, Any]], device: str) 
                 ).logits.float()
                 chosen = labels != -100
                 total_loss += float(F.cross_entropy(logits[chosen], labels[chosen], reduction="sum"))
-                correct += int((logits[chosen].argmax(-1) == labels[chosen]).sum())
-                count += int(chosen.sum())
+                hits.extend(bool(h) for h in (logits[chosen].argmax(-1) == labels[chosen]).tolist())
     finally:
         model.train(was_training)
+    count = len(hits)
     if count == 0:
         raise MeasurementError(
             "masked-LM score: no position was masked in the held-out batches; fix: use more or longer texts, "
             "or a larger mlm_probability"
         )
-    return MaskedLMScore(loss=total_loss / count, accuracy=correct / count, predictions=count)
+    return MaskedLMScore(loss=total_loss / count, accuracy=sum(hits) / count, predictions=count, hits=tuple(hits))

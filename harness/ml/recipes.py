@@ -4,6 +4,12 @@ A recipe (``[recipes.<name>]`` of a claims file, passed here as plain tables) fi
 epochs, maximum length, warm-up, weight decay, seeds and how scores over seeds are aggregated (the median of
 5 seeds is ``seeds = [...5 seeds...]``, ``aggregate = "median"``); ``overrides."<task>"`` tables change keys
 for one task and ``base = "<recipe>"`` inherits another recipe.
+
+A recipe with ``teacher = "<model>"`` is distillation during fine-tuning (the paper's "(D)" models): the student
+is trained with ``alpha_ce`` times the soft-target loss at ``temperature`` against the teacher's outputs plus
+``alpha_task`` (``alpha_squad``) times its own task loss (``harness.ml.distill_trainer.DistillationTrainer``).
+The teacher is the model's published fine-tuned checkpoint for ``teacher_task``, or its base checkpoint fine-tuned
+here with ``teacher_recipe``.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ TRAIN_KEYS = (
     "max_query_length",
     "max_answer_length",
 )
-#: keys of distillation fine-tuning (a teacher's soft targets): described, not implemented here
-DISTILL_KEYS = ("teacher", "teacher_task", "temperature", "alpha_ce", "alpha_squad")
+#: keys of distillation fine-tuning (a teacher's soft targets)
+DISTILL_KEYS = ("teacher", "teacher_task", "teacher_recipe", "temperature", "alpha_ce", "alpha_squad", "alpha_task")
+#: the loss-weight keys among them (``DistillationWeights.from_table``)
+WEIGHT_KEYS = ("temperature", "alpha_ce", "alpha_squad", "alpha_task")
 RECIPE_KEYS = (*INFO_KEYS, *TRAIN_KEYS, *DISTILL_KEYS, "seeds", "aggregate", "overrides", "base")
 
 
@@ -59,6 +67,10 @@ class Recipe:
     max_query_length: int = 64
     max_answer_length: int = 30
     teacher: str | None = None
+    teacher_task: str | None = None
+    teacher_recipe: str | None = None
+    #: the distillation loss weights (``DistillationWeights.as_dict()``) when ``teacher`` is set
+    distillation: Mapping[str, float] | None = None
     source: str = ""
 
     def training_fields(self) -> dict[str, Any]:
@@ -72,21 +84,32 @@ class Recipe:
         seeds = ", ".join(str(s) for s in self.seeds)
         return (
             f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, {self.epochs:g} epochs, "
-            f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate})"
+            f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate}"
+            + (f"{self.distill_description()})" if self.teacher else ")")
         )
 
+    def distill_description(self) -> str:
+        weights = ", ".join(f"{k} {v:g}" for k, v in (self.distillation or {}).items() if v or k == "alpha_ce")
+        return f"; distilled from {self.teacher} ({self.teacher_task or self.task}) with {weights}"
 
-def _merged(tables: Mapping[str, Mapping[str, Any]], name: str, trail: tuple[str, ...] = ()) -> dict[str, Any]:
+
+def merged_table(
+    tables: Mapping[str, Mapping[str, Any]],
+    name: str,
+    keys: tuple[str, ...] = RECIPE_KEYS,
+    trail: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Recipe ``name`` with its ``base`` chain applied (later keys win); every key must be one of ``keys``."""
     if name not in tables:
         raise MeasurementError(f"no [recipes.{name}] in the claims file.{did_you_mean(name, tables)}")
     if name in trail:
         raise MeasurementError(f"[recipes.{name}]: its `base` chain loops ({' -> '.join((*trail, name))})")
     table = dict(tables[name])
-    unknown = [k for k in table if k not in RECIPE_KEYS]
+    unknown = [k for k in table if k not in keys]
     if unknown:
         raise MeasurementError(
-            f"[recipes.{name}]: unknown key {unknown[0]!r}; known keys: {', '.join(RECIPE_KEYS)}."
-            + did_you_mean(unknown[0], RECIPE_KEYS)
+            f"[recipes.{name}]: unknown key {unknown[0]!r}; known keys: {', '.join(keys)}."
+            + did_you_mean(unknown[0], keys)
         )
     if not isinstance(table.get("overrides", {}), Mapping):
         raise RecipeError(
@@ -95,7 +118,7 @@ def _merged(tables: Mapping[str, Mapping[str, Any]], name: str, trail: tuple[str
     base = table.pop("base", None)
     if base is None:
         return table
-    merged = _merged(tables, str(base), (*trail, name))
+    merged = merged_table(tables, str(base), keys, (*trail, name))
     overrides = {**merged.get("overrides", {}), **table.pop("overrides", {})}
     return {**merged, **table, "overrides": overrides}
 
@@ -147,7 +170,7 @@ RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
 def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Recipe:
     """The recipe ``name`` resolved for ``task``; a ``MeasurementError`` saying what is wrong otherwise
     (a ``RecipeError`` naming the key for a value of the wrong type or out of range)."""
-    table = _merged(tables, name)
+    table = merged_table(tables, name)
     override = table.pop("overrides", {})
     if not isinstance(override, Mapping) or not isinstance(override.get(task.name, {}), Mapping):
         raise RecipeError(name, "overrides", 'tables [recipes.<name>.overrides."<task>"]', override, "write tables")
@@ -194,9 +217,6 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
             f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
             "keep the first max_length tokens)"
         )
-    teacher = table.get("teacher")
-    if teacher is not None and not isinstance(teacher, str):
-        raise RecipeError(name, "teacher", "the name of a model (a string)", teacher, "quote it")
     return Recipe(
         name=name,
         task=task.name,
@@ -211,6 +231,34 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         doc_stride=table.get("doc_stride", 128),
         max_query_length=table.get("max_query_length", 64),
         max_answer_length=table.get("max_answer_length", 30),
-        teacher=teacher,
         source=str(table.get("source", "")),
+        **_distillation(table, name),
     )
+
+
+def _distillation(table: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The teacher fields of a recipe: all of them with ``teacher``, none without."""
+    from harness.ml.distillation import DistillationWeights
+
+    where = f"[recipes.{name}]"
+    declared = [k for k in DISTILL_KEYS if k in table]
+    if "teacher" not in table:
+        if declared:
+            raise MeasurementError(
+                f'{where}: field {declared[0]!r}: expected it only with `teacher = "<model>"` (distillation '
+                "during fine-tuning), found it without a teacher; fix: add the teacher or remove the field"
+            )
+        return {}
+    teacher = table["teacher"]
+    if not isinstance(teacher, str) or not teacher:
+        raise RecipeError(name, "teacher", "the name of a model (a string)", teacher, "quote it")
+    weights = DistillationWeights.from_table({k: table[k] for k in WEIGHT_KEYS if k in table}, where)
+    for key in ("teacher_task", "teacher_recipe"):
+        if key in table and not isinstance(table[key], str):
+            raise RecipeError(name, key, "a name (a string)", table[key], "quote it")
+    return {
+        "teacher": teacher,
+        "teacher_task": table.get("teacher_task"),
+        "teacher_recipe": table.get("teacher_recipe"),
+        "distillation": weights.as_dict(),
+    }

@@ -101,6 +101,7 @@ FIELDS: Mapping[str, Check] = {
     "details": (_table, "a table"),
     "remedy": (_string_or_null, "a string or null"),
     "smoke": (lambda v: isinstance(v, bool), "true or false"),
+    "reduced_scale": (lambda v: isinstance(v, bool), "true or false"),
     "reproduce": (_string, "a string"),
     "claims_file": (_string, "a string"),
 }

@@ -181,6 +181,7 @@ def verdict_tags(result: ClaimResult) -> str:
         for tag, on in (
             ("[SMOKE]", result.smoke),
             ("[SYNTHETIC]", result.synthetic),
+            ("[REDUCED SCALE]", result.reduced_scale),
             ("[HARNESS-DERIVED]", result.derived_by == "harness"),
         )
         if on

@@ -43,6 +43,7 @@ BUILTIN_KIND_MODULES = (
     "harness.measure.kinds.architecture",
     "harness.measure.kinds.latency",
     "harness.measure.kinds.task_score",
+    "harness.measure.kinds.reduced_scale_delta",
     "harness.measure.kinds.unavailable",
 )
 

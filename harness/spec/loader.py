@@ -44,6 +44,7 @@ from harness.spec.records import (
     Scalar,
     Source,
 )
+from harness.spec.scale import parse_scale
 from harness.spec.tolerances import parse_tolerance
 from harness.spec.uncertainty import parse_uncertainty
 from harness.spec.units import UNITS
@@ -210,6 +211,7 @@ def _parse_claim(
             split=mf.string("split"),
             assumption=mf.string("assumption", required=False),
         )
+    scale, budget = parse_scale(f, tolerance)
     return Claim(
         id=cid,
         quote=f.string("quote"),
@@ -234,6 +236,8 @@ def _parse_claim(
         inequalities=inequalities,
         stated=stated,
         headline=f.boolean("headline"),
+        scale=scale,
+        budget=budget,
     )
 
 

@@ -60,8 +60,22 @@ def parse_synonyms(path: str, data: Mapping[str, Any]) -> dict[str, dict[str, tu
 
 
 def check_orderings(path: str, claims: dict[str, Claim], errors: dict[str, ClaimError]) -> None:
-    """Every id an ordering claim names is a valid claim of this file (orderings are not components)."""
+    """Every id an ordering claim names is a valid claim of this file (orderings are not components), and an
+    ordering over reduced-scale claims is itself reduced-scale (its verdict rests on the reduced runs)."""
     for cid, claim in claims.items():
+        reduced = [n for n in claim.references if n in claims and claims[n].scale == "reduced"]
+        if claim.inequalities and reduced and claim.scale != "reduced":
+            errors.setdefault(
+                cid,
+                ClaimError(
+                    path,
+                    cid,
+                    "scale",
+                    'scale = "reduced" (it orders reduced-scale claims)',
+                    f"a paper-scale ordering over {', '.join(reduced)}",
+                    'add scale = "reduced" and its budget, or order paper-scale claims',
+                ),
+            )
         for name in claim.references if claim.inequalities else ():
             if name not in claims or name in errors:
                 found = f"the invalid id {name!r}" if name in errors else f"the unknown id {name!r}"

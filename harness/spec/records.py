@@ -82,7 +82,11 @@ CLAIM_FIELDS = (
     "derived_by",
     "inequalities",
     "stated",
+    "scale",
+    "budget",
 )
+#: ``scale = "reduced"``: the claim is checked on a smaller run than the paper's (its ``budget`` says how small)
+SCALES = ("paper", "reduced")
 METRIC_FIELDS = ("name", "split", "assumption")
 TOLERANCE_FIELDS = ("kind", "value", "rationale", "sign")
 ALTERNATIVE_FIELDS = ("value", "source")
@@ -196,6 +200,9 @@ class Claim:
     inequalities: tuple[Inequality, ...] = ()
     #: claims an ordering uses at the source's stated value (± precision/2) rather than measured
     stated: tuple[str, ...] = ()
+    #: "paper", or "reduced": a verdict about the direction and order of effects at ``budget``, not magnitudes
+    scale: str = "paper"
+    budget: str = ""
 
     @property
     def references(self) -> tuple[str, ...]:

@@ -42,6 +42,8 @@ class ClaimResult:
     #: the missing resources of a NOT_RUN claim, one by one: "checkpoint <hub id>" / "data <task>" -> how
     needs: Mapping[str, str] = attrs.field(factory=dict)
     smoke: bool = False
+    #: the claim was checked at reduced scale (``scale = "reduced"``): direction and order, not magnitudes
+    reduced_scale: bool = False
     reproduce: str = ""
     claims_file: str = ""
     #: timed on synthetic inputs (token lengths drawn from a declared distribution), not the paper's data

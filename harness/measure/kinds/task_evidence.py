@@ -3,13 +3,14 @@
 ``published``: the checkpoint named in ``[models.<m>.finetuned]`` for the task, found in ``--claims-models-dir`` or
 the Hugging Face hub cache, at its pinned revision (never downloaded here: ``python -m harness fetch`` does that).
 ``finetune``: the model's base checkpoint fine-tuned with the claim's ``recipe`` (every seed) through the fine-tuned
-model cache. Both end in per-example predictions of a ``Run``, whose evidence names the checkpoint and data used
-(id, revision, content hash: ``harness.measure.provenance``).
+model cache; a recipe with ``teacher = "<model>"`` distils the student from that teacher while fine-tuning (the
+teacher is found or fine-tuned by ``harness.measure.kinds.teacher``). Both end in per-example predictions of a
+``Run``, whose evidence names the checkpoint and data used (id, revision, content hash:
+``harness.measure.provenance``).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,17 @@ import attrs
 
 from harness.core.errors import MeasurementError, NotRunError
 from harness.measure import provenance
-from harness.measure.artifacts import TASK_EVIDENCE, dataset_pin
+from harness.measure.artifacts import TASK_EVIDENCE
+from harness.measure.kinds.checkpoints import (
+    check_architecture,
+    checkpoint_path,
+    data_revision,
+    fetch_command,
+    published_revision,
+    task_data,
+    task_runtime,
+)
+from harness.measure.kinds.teacher import resolve_teacher
 from harness.measure.measurement import Context
 from harness.ml import data
 from harness.spec import Claim, ModelSpec
@@ -47,23 +58,6 @@ class Run:
 # ---------------------------------------------------------------- choosing the evidence path
 
 
-def _checkpoint(hub_id: str, context: Context, revision: str | None = None) -> Path | None:
-    from harness.ml.models import checkpoint_dir
-
-    return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir, revision)
-
-
-def fetch_command(claim: Claim | None, context: Context) -> str:
-    """The command that downloads what a claim needs (``python -m harness fetch``)."""
-    target = f" -k {claim.id}" if claim is not None else ""
-    return f"python -m harness fetch {context.file.path}{target}"
-
-
-def _published_revision(spec: ModelSpec, task: Task) -> str | None:
-    pin = spec.finetuned_pins.get(task.name)
-    return pin.revision if pin is not None else None
-
-
 def gather_run(
     context: Context, spec: ModelSpec, task: Task, recipe_name: str | None, smoke: bool, claim: Claim | None = None
 ) -> Run:
@@ -75,17 +69,17 @@ def gather_run(
         )
     published_id = spec.finetuned.get(task.name)
     wanted = published_id and mode != "finetune"
-    published = _checkpoint(published_id, context, _published_revision(spec, task)) if wanted else None
+    published = checkpoint_path(published_id, context, published_revision(spec, task)) if wanted else None
     tune = recipe_name and published is None and mode != "published"
-    base = _checkpoint(spec.hub_id, context, spec.revision) if tune else None
+    base = checkpoint_path(spec.hub_id, context, spec.revision) if tune else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         missing = _missing_weights(context, spec, task, recipe, published_id, mode)
         raise NotRunError(
             missing.reason, f"{fetch_command(claim, context)} (downloads them); or {missing.remedy}", missing.needs
         )
-    eval_data = _data(context, task, "eval", claim)
-    runtime = _runtime(context)
+    eval_data = task_data(context, task, "eval", claim)
+    runtime = task_runtime(context)
     if published is not None:
         assert published_id is not None
         return _published(context, spec, task, recipe, published_id, published, eval_data, runtime, smoke)
@@ -110,7 +104,7 @@ def _missing_weights(
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
         ids.append(published_id)
     splits = ["eval"]
-    tunable = recipe is not None and recipe.teacher is None
+    tunable = recipe is not None
     if mode != "published" and tunable:
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
@@ -125,11 +119,7 @@ def _missing_weights(
             f"--claims-models-dir DIR with DIR/{checkpoint}/ (once online: hf download {checkpoint})"
         )
     if not dirs:
-        why = (
-            f"recipe {recipe.name} needs distillation from a teacher, which is not implemented here"
-            if recipe is not None and recipe.teacher
-            else "the claim names no recipe"
-        )
+        why = "the claim names no recipe"
         if published_id:  # excluded by --claims-task-evidence finetune
             return NotRunError(
                 f"{why}, and --claims-task-evidence finetune excludes the published checkpoint {published_id}",
@@ -158,54 +148,6 @@ def _missing_weights(
     return NotRunError(reason, remedy, needs)
 
 
-def _data_revision(context: Context, task: Task) -> str | None:
-    pin = dataset_pin(context.file, task.hub_id)
-    return pin.revision if pin is not None else None
-
-
-def _data(context: Context, task: Task, split: str, claim: Claim | None = None) -> TaskData:
-    """A split loaded once per session (both models of a claim pair score the same examples)."""
-    options = context.options
-    revision = _data_revision(context, task)
-    try:
-        return context.cached(
-            ("task-data", task.name, split, str(options.data_dir), options.data_source, revision),
-            lambda: data.load(task, split, options, revision),
-        )
-    except NotRunError as exc:
-        raise NotRunError(exc.reason, f"{fetch_command(claim, context)} (downloads it); or {exc.remedy}") from None
-
-
-def _runtime(context: Context) -> Runtime:
-    from harness.ml.devices import resolve_device
-    from harness.ml.evaluation import Runtime
-
-    return context.cached(
-        ("task-runtime", context.options.device), lambda: Runtime.for_device(resolve_device(context.options.device))
-    )
-
-
-def _check_architecture(spec: ModelSpec, path: Path, smoke: bool) -> None:
-    """Refuse a checkpoint whose sizes differ from the claims file's config, unless declared a stand-in."""
-    if smoke:
-        return
-    try:
-        found = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MeasurementError(f"{path / 'config.json'} cannot be read ({exc}); re-copy the checkpoint") from None
-    differ = {
-        k: (v, found[k])
-        for k, v in spec.config.items()
-        if isinstance(v, int) and not isinstance(v, bool) and k in found and found[k] != v
-    }
-    if differ:
-        shown = ", ".join(f"{k} {f} (claims file: {v})" for k, (v, f) in differ.items())
-        raise MeasurementError(
-            f"the checkpoint at {path} is not the architecture of [models.{spec.name}.config]: {shown}. Point at the "
-            "right checkpoint; if it is a deliberate tiny stand-in, add smoke = true to the claim's [claims.measure]"
-        )
-
-
 # ---------------------------------------------------------------- the two paths
 
 
@@ -222,8 +164,8 @@ def _published(
 ) -> Run:
     from harness.ml.finetune import load_for_task, load_tokenizer
 
-    _check_architecture(spec, path, smoke)
-    base = _checkpoint(spec.hub_id, context)
+    check_architecture(spec, path, smoke)
+    base = checkpoint_path(spec.hub_id, context)
     model = load_for_task(path, task)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
     mapping, label_note = _label_mapping(task, model.config, path)
@@ -238,8 +180,8 @@ def _published(
             "path": f"published checkpoint {hub_id} at {path}",
             "smoke": smoke,
             "data": eval_data.origin,
-            **provenance.checkpoint_evidence(context, hub_id, path, _published_revision(spec, task)),
-            **provenance.data_evidence(context, eval_data, _data_revision(context, task)),
+            **provenance.checkpoint_evidence(context, hub_id, path, published_revision(spec, task)),
+            **provenance.data_evidence(context, eval_data, data_revision(context, task)),
         },
         details={"evaluation": settings, **({"labels": label_note} if label_note else {})},
         runtime=runtime,
@@ -259,8 +201,9 @@ def _fine_tuned(
     from harness.ml.finetune import load_for_task, load_tokenizer
     from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
 
-    _check_architecture(spec, base, smoke)
-    train = _data(context, task, "train")
+    check_architecture(spec, base, smoke)
+    teacher = resolve_teacher(context, recipe, task, runtime, smoke) if recipe.teacher else None
+    train = task_data(context, task, "train")
     digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))
     predictions, entries, trained = [], [], []
     for seed in recipe.seeds:
@@ -274,6 +217,7 @@ def _fine_tuned(
             seed,
             runtime,
             context.options.extra.get("notify"),
+            teacher,
         )
         model = load_for_task(entry.path, task)
         pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)
@@ -289,15 +233,17 @@ def _fine_tuned(
         aggregate=recipe.aggregate,
         statistic=statistic,
         evidence={
-            "path": f"fine-tuned here with recipe {recipe.name} seed(s) {seeds} from {spec.hub_id} at {base}",
+            "path": f"fine-tuned here with recipe {recipe.name} seed(s) {seeds} from {spec.hub_id} at {base}"
+            + (f", distilled from {teacher.origin}" if teacher else ""),
             "smoke": smoke,
             "data": f"train: {train.origin}; eval: {eval_data.origin}",
             "recipe": recipe.describe(),
             **provenance.checkpoint_evidence(context, spec.hub_id, base, spec.revision),
-            **provenance.data_evidence(context, eval_data, _data_revision(context, task)),
-            **provenance.data_evidence(context, train, _data_revision(context, task), prefix="train_data"),
+            **provenance.data_evidence(context, eval_data, data_revision(context, task)),
+            **provenance.data_evidence(context, train, data_revision(context, task), prefix="train_data"),
             "cache_entries": entries,
             "trained_this_run": trained,
+            **({"teacher": teacher.origin, "teacher_digest": teacher.digest} if teacher else {}),
         },
         details={"evaluation": settings},
         runtime=runtime,
