@@ -1,6 +1,6 @@
 """Tiny stand-ins for the task chain, made at test time: nothing is downloaded.
 
-- a WordPiece tokenizer trained with the ``tokenizers`` library on the generated sentences, wrapped as a
+- a WordPiece tokenizer over the generated sentences' words and characters (a fixed vocabulary), wrapped as a
   transformers fast tokenizer and saved with ``save_pretrained``;
 - tiny BERT and DistilBERT configurations (hidden 32, 2 layers, vocabulary 200) saved as checkpoints the
   harness loads through the same code as real ones;
@@ -242,16 +242,24 @@ def write_data(root: Path) -> Path:
 
 
 def tokenizer(token_type_ids: bool) -> Any:
-    """A WordPiece tokenizer (BERT-style normalization and [CLS]/[SEP] template) trained on the tiny corpus."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    """A WordPiece tokenizer (BERT-style normalization and [CLS]/[SEP] template) over the tiny corpus."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(
-        corpus(random.Random(3)), trainers.WordPieceTrainer(vocab_size=VOCAB, special_tokens=SPECIAL)
-    )
+    normalizer, pre_tokenizer = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    # The vocabulary is written out, not trained: tokenizers' WordPieceTrainer numbers tied tokens in the
+    # order of a Rust hash map, so each process got other ids (and other tiny-model numbers). Every word of
+    # the corpus, each of its characters alone and as a "##" continuation, sorted: the same ids every time.
+    words: set[str] = set()
+    for text in corpus(random.Random(3)):
+        words.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in words for c in w})
+    vocab = list(dict.fromkeys([*SPECIAL, *chars, *(f"##{c}" for c in chars), *sorted(words)]))
+    if len(vocab) > VOCAB:
+        raise ValueError(f"the tiny corpus needs {len(vocab)} tokens; raise VOCAB ({VOCAB})")
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
