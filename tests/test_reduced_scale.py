@@ -127,3 +127,24 @@ def test_a_session_labels_reduced_scale_in_terminal_results_and_report(pytester:
     }
     html = (latest / "report.html").read_text(encoding="utf-8")
     assert html.count(">REDUCED SCALE</span>") >= 3 and "<b>REDUCED SCALE:</b>" in html
+
+
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [
+        ({"at_best_inconclusive": "one training seed"}, "its parts can be at best INCONCLUSIVE"),
+        ({"inconclusive": "the machine's load changed"}, "the machine's load changed"),
+    ],
+)
+def test_an_ordering_is_no_surer_than_its_parts(tmp_path: Path, limit: dict[str, str], reason: str) -> None:
+    """The same planted values as the first REPRODUCED case, but the parts' evidence is limited: an order over
+    one-seed rows (or drifted ones) cannot be REPRODUCED either."""
+    path = tmp_path / "reduced.toml"
+    path.write_text(claims_toml(*RECORDS), encoding="utf-8")
+    loaded = load(path)
+    planted = {
+        "ablation.reduced.no_l_ce": Measurement(-0.8, "points", interval=(-1.0, -0.6), **limit),
+        "ablation.reduced.no_l_mlm": Measurement(-0.1, "points", interval=(-0.2, 0.0), **limit),
+    }
+    result = evaluate(loaded.claim("ablation.reduced.order"), Planted(loaded, planted), "r::o", "pytest")
+    assert result.verdict == "INCONCLUSIVE" and reason in result.reason, result.reason

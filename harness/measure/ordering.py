@@ -43,6 +43,18 @@ def _measured(m: Measurement) -> tuple[float, Interval]:
     return to_base(m.value, m.unit), Interval(to_base(lo, m.unit), to_base(hi, m.unit))
 
 
+def _capped(verdict: Verdict, reason: str, measured: dict[str, Measurement]) -> tuple[Verdict, str]:
+    """An ordering is no surer than its parts: a part that is INCONCLUSIVE whatever it measures (drift) makes
+    the ordering INCONCLUSIVE, and one that can be at best INCONCLUSIVE (one seed, no seed SD) caps REPRODUCED."""
+    drifted = [f"{n}: {m.inconclusive}" for n, m in measured.items() if m.inconclusive]
+    if drifted:
+        return Verdict.INCONCLUSIVE, f"{reason}; but " + "; ".join(drifted)
+    capped = [f"{n}: {m.at_best_inconclusive}" for n, m in measured.items() if m.at_best_inconclusive]
+    if verdict is Verdict.REPRODUCED and capped:
+        return Verdict.INCONCLUSIVE, f"{reason}; but its parts can be at best INCONCLUSIVE (" + "; ".join(capped) + ")"
+    return verdict, reason
+
+
 def evaluate_ordering(claim: Claim, context: Context, nodeid: str, reproduce: str) -> ClaimResult:
     """The result of an ordering claim (see the module docstring)."""
     margin = claim.tolerance.value
@@ -88,6 +100,7 @@ def evaluate_ordering(claim: Claim, context: Context, nodeid: str, reproduce: st
         decision = decide_order(outcomes)
         if not broken and not reasons:
             verdict, reason = decision.verdict, decision.reason
+            verdict, reason = _capped(verdict, reason, measured)
     smoke = any(m.smoke for m in measured.values())
     synthetic = any(m.synthetic for m in measured.values())
     reason += (SYNTHETIC_TAG if synthetic else "") + (SMOKE_TAG if smoke else "") + reduced_scale_tag(claim)

@@ -13,7 +13,8 @@ from Table 4's, so these claims are about the direction and order of the deltas 
 never the paper's magnitudes: their tolerance is ``kind = "sign"`` (the sign of the paper's row, the band cut
 strictly at zero by ``harness.verdict.bands``) and their order is an ordering claim over these deltas
 (``kind = "order"``, judged on intervals by ``harness.verdict.ordering``). The interval covers the choice of
-held-out tokens only, not the training seed (one seed per row); the reason says so.
+held-out tokens only, not the training seed (one seed per row), so a row's REPRODUCED is capped at
+INCONCLUSIVE (``ONE_SEED``), as for a one-seed task score without a declared seed SD; the reason says so.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 
 #: the statistic these measurements are (a claim's conditions name it)
 STATISTIC = "change in held-out masked-LM accuracy"
+#: why a row trained once cannot show REPRODUCED (as for one-seed task scores without a declared seed SD)
+ONE_SEED = (
+    "each row is one training seed: the interval covers the held-out tokens, not the spread over training "
+    "seeds, so this evidence can be at best INCONCLUSIVE"
+)
 #: recipe fields that must agree for two rows to be scored on the same tokens
 PAIRED_FIELDS = ("teacher", "held_out", "eval_seed", "max_length", "mlm_probability")
 
@@ -121,6 +127,7 @@ def reduced_scale_delta(claim: Claim, context: Context) -> Measurement:
         interval=percentile_interval(replicates),
         replicates=replicates,
         conditions={"statistic": STATISTIC, "masked_tokens": len(diff), "held_out": row.held_out},
+        at_best_inconclusive=ONE_SEED,
         evidence={
             "path": f"pre-trained here at reduced scale: {row.describe()}; reference {reference.describe()}",
             "smoke": smoke,
