@@ -194,17 +194,11 @@ class Context:
         conditions, varying = _common_conditions(parts)
         budget = None
         if replicates is not None and np.isfinite(replicates).all():
-            from harness.verdict.budget import Budget, Component
+            from harness.verdict.budget import Budget
 
-            budget = Budget(
-                (
-                    Component(
-                        "propagated",
-                        "A",
-                        float(np.std(replicates, ddof=1)),
-                        f"the formula over its components' replicates ({', '.join(parts)})",
-                    ),
-                ),
+            budget = Budget.propagated(
+                replicates,
+                f"the formula over its components' replicates ({', '.join(parts)})",
                 seed_component_missing=any(m.budget is not None and not m.budget.can_reproduce for m in parts.values()),
             )
         return Measurement(

@@ -92,6 +92,14 @@ class Budget:
     components: tuple[Component, ...]
     seed_component_missing: bool = False
 
+    @classmethod
+    def propagated(cls, replicates: Any, source: str, seed_component_missing: bool = False) -> Budget:
+        """A formula's budget: one Type A component, the SD of the formula over its components' replicates."""
+        import numpy as np
+
+        sd = float(np.std(np.asarray(replicates, dtype=float), ddof=1))
+        return cls((Component("propagated", "A", sd, source),), seed_component_missing=seed_component_missing)
+
     @property
     def can_reproduce(self) -> bool:
         return not self.seed_component_missing

@@ -168,15 +168,9 @@ def derived_budget(
     replicates = replicates - centre + number.value
     lo, hi = percentile_interval(replicates)
     parts = [budgets[n] for n in uncertain]
-    budget = Budget(
-        (
-            Component(
-                "propagated",
-                "A",
-                float(np.std(replicates, ddof=1)),
-                f"the report's formula {number.formula.text} over the replicates of {', '.join(uncertain)}",
-            ),
-        ),
+    budget = Budget.propagated(
+        replicates,
+        f"the report's formula {number.formula.text} over the replicates of {', '.join(uncertain)}",
         seed_component_missing=any(b.budget.seed_component_missing for b in parts),
     )
     reasons = [f"{n}: {budgets[n].at_best_inconclusive}" for n in uncertain if budgets[n].at_best_inconclusive]
