@@ -2,9 +2,9 @@
 
 Written next to the checkpoint's pin in ``[models.<m>.finetuned]``::
 
-    "glue/mnli" = { hub_id = "textattack/bert-base-uncased-MNLI", label_order = [1, 2, 0],
+    "glue/mnli" = { hub_id = "org/model-MNLI", label_order = [1, 2, 0],
                     label_order_source = "TextAttack's model registry: ... label map [1, 2, 0]" }
-    "glue/stsb" = { hub_id = "textattack/bert-base-uncased-STS-B", output_scale = 0.2,
+    "glue/stsb" = { hub_id = "org/model-STS-B", output_scale = 0.2,
                     output_scale_source = "TextAttack's model registry: output_scale_factor 5.0" }
 
 - ``label_order[i]`` is the checkpoint's output index for the task's label ``i`` (the task's label order is the
