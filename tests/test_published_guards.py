@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import tiny  # first: it imports what the in-process pytester run must not import twice
-from hub_fixtures import save_classifier, save_headless, save_label_permuted
+from hub_fixtures import own_labels, save_classifier, save_headless, save_label_permuted
 
 from harness.core.errors import ClaimError, MeasurementError
 from harness.measure.kinds.published_head import apply_head
@@ -162,24 +162,6 @@ def test_a_declared_order_and_scale_load_into_the_model_spec(tmp_path):
 # ---------------------------------------------------------------- whole sessions on the stand-ins
 
 
-def _own_labels(path: Path, sentences: list[str]) -> list[int]:
-    """The classifier's own argmax on ``sentences``, through the harness's evaluation path."""
-    from harness.ml.evaluation import Runtime, default_batch_size, predict_classes
-    from harness.ml.finetune import load_for_task, load_tokenizer
-
-    model = load_for_task(path, data.task("glue/sst2")).eval()
-    logits = predict_classes(
-        model,
-        load_tokenizer(path),
-        [sentences],
-        Runtime.for_device("cpu"),
-        max_length=128,
-        batch_size=default_batch_size("cpu"),
-        progress=False,
-    )
-    return [int(i) for i in logits.argmax(axis=1)]
-
-
 @pytest.fixture(scope="module")
 def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("guards")
@@ -190,7 +172,7 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     save_headless(models / "guard" / "headless", tiny.TINY_DISTILBERT, seed=6)
     save_classifier(models / "guard" / "three", tiny.TINY_DISTILBERT, ["a", "b", "c"], seed=7)
     sentences = [t for t, _ in tiny.sentiment(random.Random(11), 48)]
-    labels = _own_labels(good, sentences)
+    labels = own_labels(good, [sentences])
     dev = root / "data" / "glue" / "SST-2" / "dev.tsv"
     dev.parent.mkdir(parents=True)
     dev.write_text(
