@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import tiny  # first: it imports what the in-process pytester run must not import twice
 from hub_fixtures import own_labels, save_classifier, save_headless, save_label_permuted
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.core.errors import ClaimError, MeasurementError
 from harness.measure.kinds.published_head import apply_head
@@ -243,9 +245,28 @@ def test_published_checkpoints_are_refused_or_judged_by_their_heads(pytester, st
     assert "label_order = [1, 0]" in permuted["reason"]
     three = results["glue.three.sst2"]
     assert three["verdict"] == "ERROR" and "has 3 labels" in three["reason"] and "glue/sst2 has 2" in three["reason"]
+    assert 'point [models.three.finetuned] "glue/sst2" at a checkpoint fine-tuned for glue/sst2' in three["reason"]
 
 
 def test_an_id2label_order_is_checked_too():
     sst2 = data.task("glue/sst2")
     with pytest.raises(MeasurementError, match=r"label mapping suspect .* org/x on glue/sst2"):
         apply_head(sst2, [0, 1, 0, 1] * 10, [1, 0, 1, 0] * 10, [0, 1], None, "org/x")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 3).flatmap(
+        lambda k: st.tuples(
+            st.just(k), st.lists(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)), min_size=1, max_size=80)
+        )
+    )
+)
+def test_the_best_permutation_is_never_suspect_and_scores_at_least_the_declared(case):
+    k, pairs = case
+    raw, refs = [p for p, _ in pairs], [r for _, r in pairs]
+    check = check_permutations(raw, refs, list(range(k)), k)
+    assert check.best_accuracy >= check.declared_accuracy
+    assert check.lower <= check.best_accuracy - check.declared_accuracy + 1e-12
+    again = check_permutations(raw, refs, check.best, k)
+    assert not again.suspect and again.best == check.best

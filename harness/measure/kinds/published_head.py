@@ -46,23 +46,24 @@ def load_published(path: Path, task: Task, hub_id: str, field: str) -> Any:
 
 
 def label_mapping(
-    task: Task, config: Any, path: Path, hub_id: str, head: HeadConvention | None
+    task: Task, config: Any, path: Path, hub_id: str, head: HeadConvention | None, field: str = "[models.*.finetuned]"
 ) -> tuple[list[int] | None, str]:
-    """For each output of a published checkpoint, the data set's label index; and how that was decided."""
+    """For each output of a published checkpoint, the data set's label index; and how that was decided.
+
+    ``field`` names the claims file's entry in the errors (``[models.<m>.finetuned] "<task>"``)."""
     if task.kind != "classification":
         expected = 1 if task.kind == "regression" else None
         if expected is not None and config.num_labels != expected:
             raise MeasurementError(
                 f"the published checkpoint {hub_id} at {path} has {config.num_labels} outputs; {task.name} is a "
-                "regression task (1 output): point [models.*.finetuned] at a regression checkpoint"
+                f"regression task (1 output): point {field} at a regression checkpoint"
             )
         return None, ""
     names = [str(config.id2label[i]).lower() for i in range(config.num_labels)]
     if len(names) != task.num_labels:
         raise MeasurementError(
             f"the published checkpoint {hub_id} at {path} has {len(names)} labels ({names}); {task.name} has "
-            f"{task.num_labels} ({', '.join(task.labels)}): point [models.*.finetuned] at a checkpoint "
-            f"fine-tuned for {task.name}"
+            f"{task.num_labels} ({', '.join(task.labels)}): point {field} at a checkpoint fine-tuned for {task.name}"
         )
     if head is not None and head.label_order is not None:
         from harness.ml.heads import inverse
@@ -85,8 +86,7 @@ def label_mapping(
     if -1 in mapping or sorted(mapping) != list(range(task.num_labels)):
         raise MeasurementError(
             f"the published checkpoint {hub_id} at {path} has labels {names} that do not name {task.name}'s "
-            f"labels ({', '.join(task.labels)}); declare label_order (and label_order_source) in its "
-            "[models.*.finetuned] entry"
+            f"labels ({', '.join(task.labels)}); declare label_order (and label_order_source) in {field}"
         )
     return mapping, f"the checkpoint's labels {names} mapped by name to the data set's {list(task.labels)}"
 

@@ -167,10 +167,11 @@ def _published(
 
     check_architecture(spec, path, smoke)
     base = checkpoint_path(spec.hub_id, context)
-    model = load_published(path, task, hub_id, f'[models.{spec.name}.finetuned] "{task.name}"')
+    field = f'[models.{spec.name}.finetuned] "{task.name}"'
+    model = load_published(path, task, hub_id, field)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
     head = spec.finetuned_heads.get(task.name)
-    mapping, label_note = label_mapping(task, model.config, path, hub_id, head)
+    mapping, label_note = label_mapping(task, model.config, path, hub_id, head, field)
     raw, references, settings = _predict(model, tokenizer, task, recipe, eval_data, runtime)
     predictions, checked = apply_head(task, raw, references, mapping, head, hub_id)
     return Run(
