@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.core.errors import ClaimError, MeasurementError
-from harness.measure.kinds.published_head import apply_head
+from harness.measure.kinds.published_head import apply_head, check_teacher_order
 from harness.ml import data
 from harness.ml.heads import MARGIN, Z, check_permutations, inverse
 from harness.spec import load
@@ -270,3 +270,20 @@ def test_the_best_permutation_is_never_suspect_and_scores_at_least_the_declared(
     assert check.lower <= check.best_accuracy - check.declared_accuracy + 1e-12
     again = check_permutations(raw, refs, check.best, k)
     assert not again.suspect and again.best == check.best
+
+
+def test_a_published_teacher_must_give_its_outputs_in_the_data_sets_order(tmp_path):
+    import transformers
+
+    mnli = data.task("glue/mnli")
+    names = {0: "entailment", 1: "neutral", 2: "contradiction"}
+    transformers.BertConfig(num_labels=3, id2label=names).save_pretrained(tmp_path / "ordered")
+    check_teacher_order(mnli, tmp_path / "ordered", "o/ordered", None, "F")  # by name, in order: accepted
+    transformers.BertConfig(num_labels=3).save_pretrained(tmp_path / "generic")
+    declared = HeadConvention((1, 2, 0), "registry")
+    with pytest.raises(MeasurementError, match=r"o/generic \(F\) cannot be a distillation teacher for glue/mnli"):
+        check_teacher_order(mnli, tmp_path / "generic", "o/generic", declared, "F")
+    swapped = {0: "contradiction", 1: "entailment", 2: "neutral"}
+    transformers.BertConfig(num_labels=3, id2label=swapped).save_pretrained(tmp_path / "swapped")
+    with pytest.raises(MeasurementError, match="reordering a teacher's logits is not implemented"):
+        check_teacher_order(mnli, tmp_path / "swapped", "o/swapped", None, "F")

@@ -23,7 +23,7 @@ from harness.spec.heads import HeadConvention
 if TYPE_CHECKING:
     from harness.ml.data import Task
 
-__all__ = ["apply_head", "label_mapping", "load_published"]
+__all__ = ["apply_head", "check_teacher_order", "label_mapping", "load_published"]
 
 
 def load_published(path: Path, task: Task, hub_id: str, field: str) -> Any:
@@ -128,3 +128,29 @@ def _label_order(output_to_label: tuple[int, ...]) -> list[int]:
     from harness.ml.heads import inverse
 
     return inverse(output_to_label)
+
+
+def check_teacher_order(task: Task, path: Path, hub_id: str, head: HeadConvention | None, field: str) -> None:
+    """A published checkpoint used as a distillation teacher must give its outputs in the data set's order.
+
+    Its logits are the student's soft targets column by column, and reordering them is not implemented: a declared
+    ``label_order`` or an ``id2label`` other than the data set's order is an ERROR (generic ``LABEL_i`` names cannot
+    be checked without predictions and are taken as the data set's order, as for evaluation)."""
+    if task.kind != "classification":
+        return
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(str(path), local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise MeasurementError(
+            f"the teacher checkpoint {hub_id} at {path} has no readable config.json ({exc})"
+        ) from None
+    mapping, note = label_mapping(task, config, path, hub_id, head, field)
+    if mapping is not None and mapping != list(range(task.num_labels)):
+        raise MeasurementError(
+            f"the published checkpoint {hub_id} ({field}) cannot be a distillation teacher for {task.name}: its "
+            f"outputs are not in the data set's label order ({note}), and reordering a teacher's logits is not "
+            "implemented; fix: use --claims-task-evidence finetune with the recipe's teacher_recipe (the teacher is "
+            "then fine-tuned here in the data set's order)"
+        )
