@@ -98,12 +98,12 @@ def apply_head(
     import numpy as np
 
     if task.kind == "regression":
-        scale = head.output_scale if head is not None else None
         note = "Pearson and Spearman correlations are scale-free: an output scale does not change them"
-        if scale is None:
+        if head is None or head.output_scale is None:
             return raw, {"output_scale": f"none declared (outputs used as they are); {note}"}
+        scale, source = head.output_scale, head.output_scale_source
         return np.asarray(raw, dtype=float) / scale, {
-            "output_scale": f"outputs divided by the declared {scale} (source: {head.output_scale_source}); {note}"
+            "output_scale": f"outputs divided by the declared {scale} (source: {source}); {note}"
         }
     if task.kind != "classification":
         return raw, {}
