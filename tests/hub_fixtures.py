@@ -6,7 +6,9 @@ In the cache, ``<cache>/<kind>s--<org>--<name>/blobs/<sha256>`` holds each file'
 
 For the dress rehearsal (tests/test_rehearsal.py) and the guards on published checkpoints: GLUE-layout data set
 repositories (``write_glue_repo``), tiny classifiers under any id (``save_classifier``), a headless checkpoint
-(``save_headless``) and a label-permuted copy of a classifier (``save_label_permuted``).
+(``save_headless``), a label-permuted copy of a classifier (``save_label_permuted``), and evaluation labels that a
+classifier gets right by construction (``own_labels``, ``relabel_by_model``), so that its permuted copy is wrong on
+every example and the permutation check has something to find without any training.
 """
 
 from __future__ import annotations
@@ -150,3 +152,34 @@ def save_label_permuted(path: Path, source: Path, permutation: Sequence[int]) ->
     model.save_pretrained(path)
     transformers.AutoTokenizer.from_pretrained(source).save_pretrained(path)
     return path
+
+
+def own_labels(path: Path, texts: Sequence[Sequence[str]], task: str = "glue/sst2") -> list[int]:
+    """The classifier at ``path``'s argmax on ``texts`` (one list per text column), through the harness's own
+    evaluation path with its settings (max length 128, the CPU batch size), so the harness sees the same classes."""
+    from harness.ml import data
+    from harness.ml.evaluation import Runtime, default_batch_size, predict_classes
+    from harness.ml.finetune import load_for_task, load_tokenizer
+
+    model = load_for_task(path, data.task(task)).eval()
+    logits = predict_classes(
+        model,
+        load_tokenizer(path),
+        [list(t) for t in texts],
+        Runtime.for_device("cpu"),
+        max_length=128,
+        batch_size=default_batch_size("cpu"),
+        progress=False,
+    )
+    return [int(i) for i in logits.argmax(axis=1)]
+
+
+def relabel_by_model(parquet: Path, config: str, model: Path) -> Path:
+    """Rewrite a GLUE parquet file's labels as the classifier at ``model`` predicts them."""
+    import datasets
+
+    fields, _ = GLUE_FEATURES[config]
+    ds = datasets.Dataset.from_parquet(str(parquet), keep_in_memory=True)
+    labels = own_labels(model, [ds[f] for f in fields], f"glue/{config}")
+    rows = [(*(ds[f][i] for f in fields), labels[i]) for i in range(len(ds))]
+    return write_glue_parquet(parquet, config, rows)

@@ -81,12 +81,19 @@ def test_a_distillation_recipe_plans_the_student_base_and_its_teacher_only_under
 
 
 @pytest.mark.fast
-def test_a_task_without_a_published_checkpoint_plans_fine_tuning_and_mnli_its_matched_split(paper):
-    p = plan([paper], "glue.distilbert.mnli")
-    assert _ids(p) == [
-        ("model", "distilbert-base-uncased", ()),
-        ("dataset", "nyu-mll/glue", ("mnli/train[-/]*",)),
+def test_mnli_plans_its_published_checkpoint_and_its_matched_split(paper):
+    assert _ids(plan([paper], "glue.distilbert.mnli")) == [
+        ("model", "textattack/distilbert-base-uncased-MNLI", ()),
         ("dataset", "nyu-mll/glue", ("mnli/validation_matched[-/]*",)),
+    ]
+
+
+@pytest.mark.fast
+def test_a_task_without_a_published_checkpoint_plans_fine_tuning(paper):
+    assert _ids(plan([paper], "squad.bert_base.em")) == [
+        ("model", "bert-base-uncased", ()),
+        ("dataset", "rajpurkar/squad", ("plain_text/train[-/]*",)),
+        ("dataset", "rajpurkar/squad", ("plain_text/validation[-/]*",)),
     ]
 
 
@@ -128,9 +135,17 @@ def test_the_dry_run_lists_every_artifact_offline_with_sizes_and_claims(tmp_path
     assert main(["fetch", str(DISTILBERT), "--dry-run"]) == 0
     out = capsys.readouterr().out
     n = len(tomllib.loads((Path(__file__).resolve().parents[1] / "claims" / "distilbert.toml").read_text())["claims"])
-    assert out.startswith(f"fetch plan (dry run: nothing is downloaded): 29 artifacts for {n} selected claims")
-    assert out.count("size unknown") == 29 and out.count("not on this machine") == 29
+    # 35 = 21 published checkpoints (2 models x 9 GLUE tasks, 2 IMDb, SQuAD (D)) + the 2 base checkpoints the SQuAD
+    # recipes fine-tune + 9 GLUE evaluation splits + IMDb test + SQuAD train and validation; with a published
+    # checkpoint for every Table 1 cell no GLUE train split is needed
+    assert out.startswith(f"fetch plan (dry run: nothing is downloaded): 35 artifacts for {n} selected claims")
+    assert out.count("size unknown") == 35 and out.count("not on this machine") == 35
     assert "model textattack/distilbert-base-uncased-imdb (unpinned)" in out
+    glue = ("CoLA", "MNLI", "MRPC", "QNLI", "QQP", "RTE", "STS-B", "WNLI")
+    for cell in [f"bert-base-uncased-{t}" for t in (*glue, "SST-2")] + [f"distilbert-base-uncased-{t}" for t in glue]:
+        assert f"model textattack/{cell} (unpinned)" in out
+    assert "model distilbert-base-uncased-finetuned-sst-2-english (unpinned)" in out
+    assert "[sst2/train]" not in out and "[squad" not in out and "[plain_text/train]" in out
     assert main(["fetch", str(DISTILBERT), "--dry-run", "-k", "nothing_is_called_this"]) == 2
 
 

@@ -15,8 +15,10 @@ models are stand-ins, so the verdicts are evidence about the machinery only) liv
   the fetch command as remedy: from the foreign project and from this repository;
 - a file changed after the fetch is an ERROR naming the lock file.
 
-The headless and label-permuted stand-ins are served too (``textattack/*-RTE``), for the guards on published
-checkpoints (issue 12 item 4).
+- the headless stand-in (``textattack/bert-base-uncased-RTE``) and the label-permuted one
+  (``textattack/distilbert-base-uncased-RTE``, a copy of the MRPC stand-in with its outputs swapped; the served RTE
+  validation labels are the MRPC stand-in's own predictions, so the swap is wrong on every example) end in ERROR
+  with their messages: no task head, and label mapping suspect (issue 12 item 4).
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ from pathlib import Path
 
 import pytest
 import tiny
-from hub_fixtures import save_classifier, save_headless, save_label_permuted, write_glue_repo
+from hub_fixtures import relabel_by_model, save_classifier, save_headless, save_label_permuted, write_glue_repo
 from hub_server import HubServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SST2_DISTIL = "distilbert-base-uncased-finetuned-sst-2-english"
 SST2_BERT = "textattack/bert-base-uncased-SST-2"
 MRPC_DISTIL = "textattack/distilbert-base-uncased-MRPC"
+RTE_HEADLESS = "textattack/bert-base-uncased-RTE"
+RTE_PERMUTED = "textattack/distilbert-base-uncased-RTE"
 CLAIM_IDS = ("glue.distilbert.sst2", "glue.bert_base.sst2", "glue.distilbert.mrpc")
+GUARDED = ("glue.bert_base.rte", "glue.distilbert.rte")
 
 
 def _hub(root: Path) -> Path:
@@ -44,9 +49,10 @@ def _hub(root: Path) -> Path:
     save_classifier(models / SST2_DISTIL, tiny.TINY_DISTILBERT, ["NEGATIVE", "POSITIVE"], seed=1)
     save_classifier(models / SST2_BERT, tiny.TINY_BERT, None, seed=2)
     save_classifier(models / MRPC_DISTIL, tiny.TINY_DISTILBERT, None, seed=3)
-    save_headless(models / "textattack" / "bert-base-uncased-RTE", tiny.TINY_BERT, seed=4)
-    save_label_permuted(models / "textattack" / "distilbert-base-uncased-RTE", models / MRPC_DISTIL, [1, 0])
-    write_glue_repo(root / "datasets" / "nyu-mll" / "glue")
+    save_headless(models / RTE_HEADLESS, tiny.TINY_BERT, seed=4)
+    save_label_permuted(models / RTE_PERMUTED, models / MRPC_DISTIL, [1, 0])
+    glue = write_glue_repo(root / "datasets" / "nyu-mll" / "glue")
+    relabel_by_model(glue / "rte" / "validation-00000-of-00001.parquet", "rte", models / MRPC_DISTIL)
     return root
 
 
@@ -90,16 +96,18 @@ def _claims_toml() -> str:
     header = 'schema_version = 1\n[source]\nkey = "rehearsal"\ntitle = "t"\nreference = "tests"\nversion = "v4"\n'
     return (
         header
-        + model("bert_base", "bert-base-uncased", tiny.TINY_BERT, {"glue/sst2": SST2_BERT})
+        + model("bert_base", "bert-base-uncased", tiny.TINY_BERT, {"glue/sst2": SST2_BERT, "glue/rte": RTE_HEADLESS})
         + model(
             "distilbert",
             "distilbert-base-uncased",
             tiny.TINY_DISTILBERT,
-            {"glue/sst2": SST2_DISTIL, "glue/mrpc": MRPC_DISTIL},
+            {"glue/sst2": SST2_DISTIL, "glue/mrpc": MRPC_DISTIL, "glue/rte": RTE_PERMUTED},
         )
         + _task_claim("glue.distilbert.sst2", "distilbert", "glue/sst2", "accuracy")
         + _task_claim("glue.bert_base.sst2", "bert_base", "glue/sst2", "accuracy")
         + _task_claim("glue.distilbert.mrpc", "distilbert", "glue/mrpc", "acc_and_f1")
+        + _task_claim("glue.bert_base.rte", "bert_base", "glue/rte", "accuracy")
+        + _task_claim("glue.distilbert.rte", "distilbert", "glue/rte", "accuracy")
     )
 
 
@@ -135,7 +143,9 @@ def test_dress_rehearsal_fetch_then_offline_measure_and_zero_requests_without_op
     project = _project(tmp_path / "project")
     log: dict[str, int] = {}
     with HubServer(hub_root, timeout_s=900) as server:
-        commits = {i: server.commit("model", i) for i in (SST2_DISTIL, SST2_BERT, MRPC_DISTIL)}
+        commits = {
+            i: server.commit("model", i) for i in (SST2_DISTIL, SST2_BERT, MRPC_DISTIL, RTE_HEADLESS, RTE_PERMUTED)
+        }
         glue = server.commit("dataset", "nyu-mll/glue")
 
         # without opt-in, nothing cached: from the foreign project and from this repository
@@ -189,12 +199,12 @@ def test_dress_rehearsal_fetch_then_offline_measure_and_zero_requests_without_op
     assert "python -m harness fetch claims/rehearsal.toml -k glue.distilbert.sst2" in not_run[CLAIM_IDS[0]]["remedy"]
     assert _results(tmp_path / "out-repo")["glue.distilbert.sst2"]["verdict"] == "NOT_RUN"
 
-    for hub_id in (SST2_DISTIL, SST2_BERT, MRPC_DISTIL):
+    for hub_id in commits:
         assert f"model {hub_id} (unpinned)" in plan
-    for part in ("[sst2/validation]", "[mrpc/validation]"):
+    for part in ("[sst2/validation]", "[mrpc/validation]", "[rte/validation]"):
         assert f"dataset nyu-mll/glue (unpinned) {part}" in plan
-    assert "5 artifacts for 3 selected claims" in plan
-    assert "RTE" not in plan and "train" not in plan  # published checkpoints only: no base, no train split
+    assert "8 artifacts for 5 selected claims" in plan
+    assert "train" not in plan  # published checkpoints only: no base, no train split
 
     lock = json.loads((project / "claims" / "claims.lock.json").read_text())
     assert {(a["repo_id"], a["revision"]) for a in lock["artifacts"]} == {
@@ -213,6 +223,12 @@ def test_dress_rehearsal_fetch_then_offline_measure_and_zero_requests_without_op
             assert len(r["evidence"]["checkpoint_sha256"]) == 64
             assert r["evidence"]["data_id"] == "nyu-mll/glue"
             assert r["evidence"]["data_revision"] == glue
+    for results in (measured, in_one):  # the guards on published checkpoints
+        headless, permuted = (results[c] for c in GUARDED)
+        assert headless["verdict"] == "ERROR" and "has no task head" in headless["reason"], headless
+        assert RTE_HEADLESS in headless["reason"] and "classifier.weight" in headless["reason"]
+        assert permuted["verdict"] == "ERROR" and "label mapping suspect" in permuted["reason"], permuted
+        assert RTE_PERMUTED in permuted["reason"] and "as [1, 0] scores 1.0000 accuracy" in permuted["reason"]
     assert "fetch plan" in one_text and "lock file:" in one_text
     assert log["pytest -m claims --claims-fetch"] > 0
 
@@ -220,4 +236,4 @@ def test_dress_rehearsal_fetch_then_offline_measure_and_zero_requests_without_op
     assert bad["verdict"] == "ERROR", bad
     assert "claims.lock.json" in bad["reason"] and "config.json: size" in bad["reason"]
     for name, results in (("fetch, then offline", measured), ("--claims-fetch", in_one)):
-        print(name, {c: (results[c]["verdict"], results[c]["measured"]) for c in CLAIM_IDS})
+        print(name, {c: (results[c]["verdict"], results[c]["measured"]) for c in CLAIM_IDS + GUARDED})

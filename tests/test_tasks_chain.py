@@ -19,7 +19,7 @@ import tiny  # first: it imports what the in-process pytester runs below must no
 import torch
 
 from harness.core.errors import MeasurementError
-from harness.measure.kinds.task_evidence import _label_mapping
+from harness.measure.kinds.published_head import label_mapping
 from harness.measure.measurement import Context, Options
 from harness.ml import data, metrics
 from harness.ml.finetune import load_for_task, load_tokenizer
@@ -297,17 +297,22 @@ class _Config:
 
 def test_published_labels_are_mapped_by_name_or_assumed_in_order():
     sst2, mnli = data.task("glue/sst2"), data.task("glue/mnli")
-    assert _label_mapping(sst2, _Config({0: "POSITIVE", 1: "NEGATIVE"}), Path("x"))[0] == [1, 0]
-    mapping, note = _label_mapping(mnli, _Config({0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}), Path("x"))
+
+    def mapping_of(task, id2label):
+        return label_mapping(task, _Config(id2label), Path("x"), "org/x", None)
+
+    assert mapping_of(sst2, {0: "POSITIVE", 1: "NEGATIVE"})[0] == [1, 0]
+    mapping, note = mapping_of(mnli, {0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"})
     assert mapping == [2, 1, 0] and "mapped by name" in note
-    assert _label_mapping(sst2, _Config({0: "LABEL_0", 1: "LABEL_1"}), Path("x")) == (
+    assert mapping_of(sst2, {0: "LABEL_0", 1: "LABEL_1"}) == (
         None,
-        "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order",
+        "the checkpoint's labels are generic (LABEL_i) and no label_order is declared: assumed to be in the "
+        "data set's order (checked against the other permutations)",
     )
     with pytest.raises(MeasurementError, match="do not name glue/sst2's labels"):
-        _label_mapping(sst2, _Config({0: "yes", 1: "no"}), Path("x"))
+        mapping_of(sst2, {0: "yes", 1: "no"})
     with pytest.raises(MeasurementError, match="has 3 labels"):
-        _label_mapping(sst2, _Config({0: "a", 1: "b", 2: "c"}), Path("x"))
+        mapping_of(sst2, {0: "a", 1: "b", 2: "c"})
 
 
 def _context(tmp_path: Path, world: dict[str, Path], text: str) -> Context:

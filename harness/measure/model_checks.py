@@ -4,7 +4,9 @@ Registered in ``harness.spec.model_table.MODEL_CHECKS`` (the claims loader runs 
 ``auto_class`` must be a transformers Auto *model* class (read from transformers' torch-free name table, so
 AutoTokenizer and AutoConfig are refused), and the config must resolve strictly in ``harness.ml.configs``
 (unknown model_type with did-you-mean, unknown fields, wrong types, sizes below 1, heads that do not divide
-the hidden size). Each problem is a ``ClaimError`` naming ``models.<name>.<field>``. transformers is imported
+the hidden size); the head conventions declared for published checkpoints (``label_order``, ``output_scale``:
+harness.spec.heads) must fit their task (a classification task's label count, a regression task), checked every
+time (torch-free). Each problem is a ``ClaimError`` naming ``models.<name>.<field>``. transformers is imported
 inside these functions; its config module imports torch (transformers 5), so a pass is remembered
 (``harness.measure.check_memo``, in the claims cache) and a later collection of the same table with the same
 transformers reads the memo instead. Without transformers installed the check is skipped: measuring says what
@@ -19,6 +21,7 @@ from harness.core.errors import ClaimError, did_you_mean
 from harness.measure import check_memo
 from harness.ml.configs import resolve_config_fields
 from harness.ml.errors import FieldError
+from harness.ml.tasks import TASKS
 from harness.spec.model_table import MODEL_CHECKS
 from harness.spec.records import ModelSpec
 
@@ -43,6 +46,7 @@ def _resolved(spec: ModelSpec) -> Any | None:
 
 def check_transformers_model(spec: ModelSpec, path: str) -> None:
     """The model table against transformers; a ``ClaimError`` naming the field otherwise."""
+    check_finetuned_heads(spec, path)  # torch-free, and not part of the memo's key: always
     if check_memo.recall(spec) is not None:
         return
     known = auto_model_classes()
@@ -67,6 +71,43 @@ def check_transformers_model(spec: ModelSpec, path: str) -> None:
 def _positions(values: Any) -> int | None:
     value = values.get("max_position_embeddings")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def check_finetuned_heads(spec: ModelSpec, path: str) -> None:
+    """Each declared label order is a permutation of its task's label count; output scales are for regression."""
+    for name, head in spec.finetuned_heads.items():
+        field = f"models.{spec.name}.finetuned.{name}"
+
+        def error(key: str, expected: str, found: str, fix: str, field: str = field) -> ClaimError:
+            return ClaimError(path, None, f"{field}.{key}" if key else field, expected, found, fix)
+
+        task = TASKS.get(name)
+        if task is None:
+            raise error(
+                "",
+                "a task name: " + ", ".join(TASKS),
+                repr(name),
+                "name the task the checkpoint was fine-tuned for." + did_you_mean(name, TASKS),
+            )
+        order = head.label_order
+        if order is not None and task.kind != "classification":
+            raise error(
+                "label_order", f"no label order ({task.name} is a {task.kind} task)", str(list(order)), "remove it"
+            )
+        if order is not None and len(order) != task.num_labels:
+            raise error(
+                "label_order",
+                f"a permutation of {task.num_labels} indices ({task.name}: {', '.join(task.labels)})",
+                f"{len(order)} indices {list(order)}",
+                f"write one output index per label of {task.name}, in the task's label order",
+            )
+        if head.output_scale is not None and task.kind != "regression":
+            raise error(
+                "output_scale",
+                f"no output scale ({task.name} is a {task.kind} task; output_scale is for regression heads)",
+                str(head.output_scale),
+                "remove it",
+            )
 
 
 def max_positions(spec: ModelSpec) -> int | None:

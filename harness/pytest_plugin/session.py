@@ -130,7 +130,18 @@ class ClaimsSession:
             f"{expected_false_not_reproduced(false):.3g} over {len(false)} claims with an expected budget "
             f"({without} claims have none before a run: timing, counts, not measurable)"
         )
-        return lines
+        return lines + self._cost_lines(claims, bool(config.option.collectonly or config.getoption("verbose") > 0))
+
+    def _cost_lines(self, claims: Sequence[Any], each: bool) -> list[str]:
+        """The cost plan: an estimate per task claim (under -v / --collect-only) and the total with its tiers."""
+        from harness.measure.cost import claim_cost, summary
+
+        device = self.options.device
+        costs = [claim_cost(i.claim, i.claims_file, self.options.task_evidence, device) for i in claims]
+        found = [c for c in costs if c is not None]
+        if not found:
+            return []
+        return [summary(found, device, each)] + ([f"  {c.claim_id}: {c.line}" for c in found] if each else [])
 
     def adjusted_results(self) -> list[ClaimResult]:
         """The results, with ``--claims-familywise`` applied once (Holm and BH need every p-value)."""

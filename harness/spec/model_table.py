@@ -16,7 +16,7 @@ from harness.core.registry import Registry
 from harness.spec.fields import Fields, describe
 from harness.spec.hub_ids import EXPECTED as HUB_ID_EXPECTED
 from harness.spec.hub_ids import hub_id_problem
-from harness.spec.pins import parse_finetuned, parse_model_pin
+from harness.spec.pins import parse_finetuned, parse_finetuned_head, parse_model_pin
 from harness.spec.records import MODEL_FIELDS, NAME_PATTERN, ModelSpec
 
 #: ``(model, path) -> None``: raises ``ClaimError`` (field ``models.<name>.<key>``) for a table its builder refuses
@@ -58,7 +58,9 @@ def parse_model(path: str, name: str, raw: Any) -> ModelSpec:
             'add `model_type = "..."` to the config table, as in the checkpoint\'s config.json',
         )
     hub_id = _hub_id(f, "hub_id", f.string("hub_id"))
-    pins = {task: parse_finetuned(f, task, raw) for task, raw in f.table_of("finetuned").items()}
+    finetuned = f.table_of("finetuned")
+    pins = {task: parse_finetuned(f, task, raw) for task, raw in finetuned.items()}
+    heads = {task: parse_finetuned_head(f, task, raw) for task, raw in finetuned.items()}
     for task, pin in pins.items():
         _hub_id(f, f"finetuned.{task}", pin.hub_id)
     spec = ModelSpec(
@@ -71,6 +73,7 @@ def parse_model(path: str, name: str, raw: Any) -> ModelSpec:
         builder=f.string("builder", required=False, default="transformers"),
         pin=parse_model_pin(f, hub_id),
         finetuned_pins=pins,
+        finetuned_heads={task: head for task, head in heads.items() if head.declared},
     )
     check = MODEL_CHECKS.get(spec.builder)  # another builder may take other classes and configs
     if check is not None:

@@ -4,7 +4,8 @@ Where a pin may be written:
 
 - ``[models.<m>] revision = "..."`` (and ``size_bytes``): the base checkpoint ``hub_id``;
 - ``[models.<m>.finetuned] "<task>" = { hub_id = "...", revision = "...", size_bytes = N }``: a published
-  checkpoint (the plain string ``"<task>" = "<hub id>"`` stays valid: unpinned, size unknown);
+  checkpoint (the plain string ``"<task>" = "<hub id>"`` stays valid: unpinned, size unknown); the same table
+  may declare the checkpoint's head conventions (``label_order``, ``output_scale``: harness.spec.heads);
 - ``[datasets.<name>] hub_id = "...", revision = "...", size_bytes = N | { <config> = N, ... }``: a data set
   repository (``nyu-mll/glue``); tasks whose hub id (or an alias of it) is ``hub_id`` use the pin.
 
@@ -22,6 +23,7 @@ from typing import Any
 import attrs
 
 from harness.spec.fields import Fields, describe
+from harness.spec.heads import HEAD_FIELDS, HeadConvention, parse_head
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
 _ABBREVIATED = re.compile(r"[0-9a-f]{7,39}")
@@ -94,8 +96,15 @@ def parse_finetuned(f: Fields, task: str, raw: Any) -> HubPin:
             "quote the id",
         )
     entry = Fields(f.path, f.claim_id, raw, f"{f.prefix}finetuned.{task}.")
-    entry.check_keys(PIN_FIELDS)
+    entry.check_keys(PIN_FIELDS + HEAD_FIELDS)
     return HubPin(entry.string("hub_id"), parse_revision(entry), _size(entry, "size_bytes"))
+
+
+def parse_finetuned_head(f: Fields, task: str, raw: Any) -> HeadConvention:
+    """The head conventions of one ``[models.<m>.finetuned]`` entry (none for a plain hub id string)."""
+    if not isinstance(raw, dict):
+        return HeadConvention()
+    return parse_head(Fields(f.path, f.claim_id, raw, f"{f.prefix}finetuned.{task}."))
 
 
 def parse_model_pin(f: Fields, hub_id: str) -> HubPin:

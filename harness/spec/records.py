@@ -14,6 +14,7 @@ import attrs
 
 from harness.core.errors import ClaimError
 from harness.spec.formula import Formula
+from harness.spec.heads import HeadConvention
 from harness.spec.inequality import Inequality
 from harness.spec.pins import DatasetSpec, HubPin
 
@@ -126,6 +127,8 @@ class ModelSpec:
     pin: HubPin | None = None
     #: per task, the published checkpoint's pin (its hub id is also in ``finetuned``)
     finetuned_pins: Mapping[str, HubPin] = attrs.field(factory=dict)
+    #: per task, the published checkpoint's declared head conventions (label order, output scale)
+    finetuned_heads: Mapping[str, HeadConvention] = attrs.field(factory=dict)
 
     @property
     def revision(self) -> str | None:

@@ -162,14 +162,18 @@ def _published(
     runtime: Runtime,
     smoke: bool,
 ) -> Run:
-    from harness.ml.finetune import load_for_task, load_tokenizer
+    from harness.measure.kinds.published_head import apply_head, label_mapping, load_published
+    from harness.ml.finetune import load_tokenizer
 
     check_architecture(spec, path, smoke)
     base = checkpoint_path(spec.hub_id, context)
-    model = load_for_task(path, task)
+    field = f'[models.{spec.name}.finetuned] "{task.name}"'
+    model = load_published(path, task, hub_id, field)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
-    mapping, label_note = _label_mapping(task, model.config, path)
-    predictions, references, settings = _predict(model, tokenizer, task, recipe, eval_data, runtime, mapping)
+    head = spec.finetuned_heads.get(task.name)
+    mapping, label_note = label_mapping(task, model.config, path, hub_id, head, field)
+    raw, references, settings = _predict(model, tokenizer, task, recipe, eval_data, runtime)
+    predictions, checked = apply_head(task, raw, references, mapping, head, hub_id)
     return Run(
         predictions=(predictions,),
         references=references,
@@ -183,7 +187,7 @@ def _published(
             **provenance.checkpoint_evidence(context, hub_id, path, published_revision(spec, task)),
             **provenance.data_evidence(context, eval_data, data_revision(context, task)),
         },
-        details={"evaluation": settings, **({"labels": label_note} if label_note else {})},
+        details={"evaluation": settings, **({"labels": label_note} if label_note else {}), **checked},
         runtime=runtime,
     )
 
@@ -220,7 +224,7 @@ def _fine_tuned(
             teacher,
         )
         model = load_for_task(entry.path, task)
-        pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime, None)
+        pred, references, settings = _predict(model, load_tokenizer(entry.path), task, recipe, eval_data, runtime)
         predictions.append(pred)
         entries.append(str(entry.path))
         trained.append(entry.trained_now)
@@ -250,36 +254,6 @@ def _fine_tuned(
     )
 
 
-def _label_mapping(task: Task, config: Any, path: Path) -> tuple[list[int] | None, str]:
-    """For each output of a published checkpoint, the dataset's label index; and how that was decided."""
-    if task.kind != "classification":
-        expected = 1 if task.kind == "regression" else None
-        if expected is not None and config.num_labels != expected:
-            raise MeasurementError(
-                f"the checkpoint at {path} has {config.num_labels} outputs; {task.name} is a regression task (1 output)"
-            )
-        return None, ""
-    names = [str(config.id2label[i]).lower() for i in range(config.num_labels)]
-    if len(names) != task.num_labels:
-        raise MeasurementError(
-            f"the checkpoint at {path} has {len(names)} labels ({names}); {task.name} has "
-            f"{task.num_labels} ({', '.join(task.labels)})"
-        )
-    if all(n == f"label_{i}" for i, n in enumerate(names)):
-        return None, "the checkpoint's labels are generic (LABEL_i): assumed to be in the dataset's order"
-    lookup = {}
-    for index, label in enumerate(task.labels):
-        for alias in (label, *task.aliases.get(label, ())):
-            lookup[alias.lower()] = index
-    mapping = [lookup.get(n.replace("-", "_"), lookup.get(n, -1)) for n in names]
-    if -1 in mapping or sorted(mapping) != list(range(task.num_labels)):
-        raise MeasurementError(
-            f"the checkpoint at {path} has labels {names} that do not name {task.name}'s labels "
-            f"({', '.join(task.labels)}); fix its config.json id2label"
-        )
-    return mapping, f"the checkpoint's labels {names} mapped by name to the dataset's {list(task.labels)}"
-
-
 def _predict(
     model: Any,
     tokenizer: Any,
@@ -287,11 +261,12 @@ def _predict(
     recipe: Recipe | None,
     eval_data: TaskData,
     runtime: Runtime,
-    mapping: list[int] | None,
 ) -> tuple[Any, list[Any], dict[str, Any]]:
-    """Predictions on the evaluation split (labels, scores or answer texts), the references, the settings."""
-    import numpy as np
+    """Predictions on the evaluation split (output indices, scores or answer texts), the references, the settings.
 
+    A classifier's predictions are its argmax output indices: the caller maps them to labels (a published
+    checkpoint's label order, ``published_head``); a model fine-tuned here has the data set's order.
+    """
     from harness.ml.evaluation import default_batch_size, predict_answers, predict_classes
 
     model = model.to(runtime.device).eval()
@@ -337,7 +312,4 @@ def _predict(
     references = list(ds["label"])
     if task.kind == "regression":
         return logits[:, 0], references, settings
-    predicted = logits.argmax(axis=1)
-    if mapping is not None:
-        predicted = np.asarray(mapping)[predicted]
-    return predicted, references, settings
+    return logits.argmax(axis=1), references, settings

@@ -54,7 +54,11 @@ def resolve_teacher(context: Context, recipe: Recipe, task: Task, runtime: Runti
     if published_id and context.options.task_evidence != "finetune":
         published = checkpoint_path(published_id, context, published_revision(spec, task))
         if published is not None:
+            from harness.measure.kinds.published_head import check_teacher_order
+
             check_architecture(spec, published, smoke)
+            head = spec.finetuned_heads.get(task.name)
+            check_teacher_order(task, published, published_id, head, f'[models.{spec.name}.finetuned] "{task.name}"')
             return TeacherCheckpoint(
                 published, digest(published), f"published fine-tuned checkpoint {published_id} at {published}"
             )
