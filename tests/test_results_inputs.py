@@ -54,6 +54,7 @@ MUTATIONS = [
     ("a boolean measured", lambda d: d["results"][0].update(measured=True), "'results[0].measured'"),
     ("a string claims file entry", lambda d: d.update(claims_files={"c.toml": "x"}), "'claims_files.c.toml'"),
     ("versions not a table", lambda d: d.update(environment={"versions": True}), "'environment.versions': expected"),
+    ("null alternatives", lambda d: d["results"][0].update(alternatives=None), "'results[0].alternatives'"),
     ("deep nesting", lambda d: d["results"][0].update(details={"x": _deep(MAX_DEPTH + 5)}), "levels of nesting"),
     ("not a table at all", lambda d: d.clear(), "'results': expected a results file of schema 1"),
 ]
@@ -81,6 +82,16 @@ def test_json_nested_beyond_the_parser_is_exit_2(tmp_path: Path, capsys: pytest.
     assert main(["report", str(path)]) == 2
     assert main(["diff", str(path), str(path)]) == 2
     assert "nested" in capsys.readouterr().err
+
+
+def test_every_result_field_is_checked() -> None:
+    """A field ClaimResult has and the schema does not check reaches from_dict unchecked (a null list raised)."""
+    import attrs
+
+    from harness.report.results_schema import FIELDS
+    from harness.verdict import ClaimResult
+
+    assert {a.name for a in attrs.fields(ClaimResult)} <= set(FIELDS)
 
 
 def test_the_schema_accepts_what_the_harness_writes() -> None:
