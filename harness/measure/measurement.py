@@ -116,6 +116,11 @@ class Context:
         self._shared = shared if shared is not None else {}
         self._done: dict[str, Measurement | NotRunError] = {}
 
+    @property
+    def scope(self) -> str:
+        """The claims file's stem: model look-ups in ``--claims-models-dir`` try ``<dir>/<scope>/<model>/`` first."""
+        return Path(self.file.path).stem
+
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         """Compute once per session (shared across files): paired timing runs, loaded models."""
         if key not in self._shared:

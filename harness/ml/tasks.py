@@ -138,6 +138,21 @@ TASKS: dict[str, Task] = {
             ),
             eval_split="validation_matched",
         ),
+        # MNLI-mm: the same training data, scored on the mismatched dev set (other genres)
+        _glue(
+            "mnli_mm",
+            "mnli",
+            "classification",
+            ("premise", "hypothesis"),
+            ("entailment", "neutral", "contradiction"),
+            GlueFiles(
+                "MNLI",
+                eval="dev_mismatched.tsv",
+                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
+                raw_labels=("entailment", "neutral", "contradiction"),
+            ),
+            eval_split="validation_mismatched",
+        ),
         _glue(
             "qnli",
             "qnli",
@@ -197,6 +212,7 @@ EVAL_EXAMPLES = {
     "glue/qqp": 40430,
     "glue/stsb": 1500,
     "glue/mnli": 9815,
+    "glue/mnli_mm": 9832,
     "glue/qnli": 5463,
     "glue/rte": 277,
     "glue/wnli": 71,

@@ -195,10 +195,10 @@ def _parse_claim(
     for name in stated:
         if not any(name in i.names for i in inequalities):
             raise f.error("stated", "ids used in this claim's inequalities", repr(name), "remove it or correct it")
-    if tolerance.kind == "precision" and precision is None:  # the band would have zero width
+    if tolerance.kind in ("precision", "relative_or_precision") and precision is None:  # no rounding to widen by
         raise f.error(
             "precision",
-            "the precision the value is stated to (tolerance kind 'precision')",
+            f"the precision the value is stated to (tolerance kind {tolerance.kind!r})",
             "nothing",
             "add `precision = ...` or choose another tolerance kind",
         )
@@ -372,12 +372,13 @@ def load(path: str | Path) -> ClaimsFile:
                 shown, claim.id, "id", "an id used once in the file", "a duplicate id", "give each claim its own id"
             )
             continue
-        model = claim.measure.params.get("model") if claim.measure else None
-        if isinstance(model, str) and model not in models:
+        used = [(k, claim.measure.params.get(k)) for k in ("model", "baseline")] if claim.measure else []
+        key, model = next(((k, m) for k, m in used if isinstance(m, str) and m not in models), ("model", None))
+        if model is not None:
             errors[claim.id] = ClaimError(
                 shown,
                 claim.id,
-                "measure.model",
+                f"measure.{key}",
                 "a valid model",
                 f"[models.{model}], which is invalid",
                 f"fix [models.{model}] (see its own error)",

@@ -68,10 +68,17 @@ def gather_run(
             "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
         )
     published_id = spec.finetuned.get(task.name)
+    if not spec.released and not published_id:
+        raise NotRunError(
+            f"model {spec.name!r} was never released (its [models.{spec.name}] has no hub_id, or released = false), "
+            f"so no weights exist to evaluate or fine-tune on {task.name}",
+            "none while the authors do not publish the weights; architecture claims (parameters, FLOPs, speed) "
+            "of this model still run from its config",
+        )
     wanted = published_id and mode != "finetune"
     published = checkpoint_path(published_id, context, published_revision(spec, task)) if wanted else None
-    tune = recipe_name and published is None and mode != "published"
-    base = checkpoint_path(spec.hub_id, context, spec.revision) if tune else None
+    tune = recipe_name and published is None and mode != "published" and spec.released
+    base = checkpoint_path(spec.hub_id, context, spec.revision, spec.name) if tune else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         missing = _missing_weights(context, spec, task, recipe, published_id, mode)
@@ -104,7 +111,7 @@ def _missing_weights(
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
         ids.append(published_id)
     splits = ["eval"]
-    tunable = recipe is not None
+    tunable = recipe is not None and spec.released
     if mode != "published" and tunable:
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
@@ -166,7 +173,7 @@ def _published(
     from harness.ml.finetune import load_tokenizer
 
     check_architecture(spec, path, smoke)
-    base = checkpoint_path(spec.hub_id, context)
+    base = checkpoint_path(spec.hub_id, context, spec.revision, spec.name)
     field = f'[models.{spec.name}.finetuned] "{task.name}"'
     model = load_published(path, task, hub_id, field)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))

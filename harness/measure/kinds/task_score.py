@@ -23,7 +23,7 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from harness.core.errors import ClaimError, MeasurementError, did_you_mean
+from harness.core.errors import ClaimError, MeasurementError, NotRunError, did_you_mean
 from harness.measure.kinds.task_budget import claimed_median_component, one_seed_budget, seeds_budget
 from harness.measure.kinds.task_evidence import Run, gather_run
 from harness.measure.measurement import Context, Measurement
@@ -65,7 +65,7 @@ def check_task_claim(claim: Claim, declared: ClaimsFile) -> None:
     if not isinstance(params.get("smoke", False), bool):
         raise error("measure.smoke", "true or false", repr(params["smoke"]), "write smoke = true or remove it")
     try:
-        _metric(claim, task)
+        _check_metric(claim, task)
     except MeasurementError as exc:
         raise error(
             "metric", f"a metric of {task.name} on its evaluation split", str(exc), "correct [claims.metric]"
@@ -108,7 +108,17 @@ def task_score(claim: Claim, context: Context) -> Measurement:
     return _score(run, metric, task, claim, context.file.seed_sd.get(task.name), spec.name)
 
 
-def _metric(claim: Claim, task: Task) -> str:
+#: splits whose labels a benchmark keeps private: scores on them are NOT_RUN, never an error
+PRIVATE_SPLITS = ("test", "test_matched", "test_mismatched")
+
+
+def _private_split(claim: Claim, task: Task) -> bool:
+    """A GLUE claim on a test split (the test-server scores most papers print): its labels are not public."""
+    return task.name.startswith("glue/") and claim.metric is not None and claim.metric.split in PRIVATE_SPLITS
+
+
+def _check_metric(claim: Claim, task: Task) -> str:
+    """The claim's metric name when it suits the task and split (a GLUE test split is allowed: it is NOT_RUN)."""
     if claim.metric is None:
         raise MeasurementError(f"{claim.id}: a task_score claim needs a [claims.metric] table (name, split)")
     if claim.metric.name not in KIND_METRICS[task.kind]:
@@ -116,12 +126,27 @@ def _metric(claim: Claim, task: Task) -> str:
             f"{claim.id}: metric {claim.metric.name!r} does not apply to {task.name} "
             f"({task.kind}); use one of {', '.join(KIND_METRICS[task.kind])}"
         )
-    if claim.metric.split != task.eval_split:
+    if claim.metric.split != task.eval_split and not _private_split(claim, task):
         raise MeasurementError(
             f"{claim.id}: metric.split {claim.metric.split!r}: the harness scores {task.name} on "
             f"its {task.eval_split!r} split"
+            + (" (a GLUE test split is allowed: it is NOT_RUN)" if task.name.startswith("glue/") else "")
         )
     return claim.metric.name
+
+
+def _metric(claim: Claim, task: Task) -> str:
+    """The metric to measure; ``NotRunError`` for a GLUE test split, whose labels only the GLUE server has."""
+    name = _check_metric(claim, task)
+    if _private_split(claim, task):
+        assert claim.metric is not None
+        raise NotRunError(
+            f"{task.name} {claim.metric.split} split: its labels are not public (the GLUE server scores test "
+            "predictions)",
+            f"submit predictions to https://gluebenchmark.com; a claim on the {task.eval_split!r} split is "
+            "measured here",
+        )
+    return name
 
 
 # ---------------------------------------------------------------- the score and its interval
