@@ -46,6 +46,13 @@ METRICS = (
     "pearson_spearman_mean",
     "exact_match",
     "squad_f1",
+    # SQuAD v2.0 (harness.ml.squad_v2): overall, answerable (HasAns) and unanswerable (NoAns) questions
+    "squad_v2_exact",
+    "squad_v2_f1",
+    "has_ans_exact",
+    "has_ans_f1",
+    "no_ans_exact",
+    "no_ans_f1",
 )
 TOP_LEVEL = (
     "schema_version",

@@ -30,6 +30,7 @@ from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml import data
 from harness.ml.recipes import RecipeError, recipe
+from harness.ml.tasks import EVALUATED_KINDS
 from harness.spec import Claim, ClaimsFile, Scalar
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ KIND_METRICS = {
     "classification": ("accuracy", "f1", "matthews_correlation", "acc_and_f1"),
     "regression": ("pearson", "spearman", "pearson_spearman_mean"),
     "squad": ("exact_match", "squad_f1"),
+    "squad_v2": ("squad_v2_exact", "squad_v2_f1", "has_ans_exact", "has_ans_f1", "no_ans_exact", "no_ans_f1"),
+    "multiple_choice": ("accuracy",),
 }
 
 
@@ -101,11 +104,35 @@ def task_score(claim: Claim, context: Context) -> Measurement:
     if not isinstance(smoke, bool):
         raise MeasurementError(f"{claim.id}: measure.smoke must be true or false, not {smoke!r}")
     recipe_name = params.get("recipe")
+    if task.kind not in EVALUATED_KINDS:
+        raise _not_evaluated(task, context)
     run = context.cached(
         ("task-run", context.file.path, spec.name, task.name, recipe_name, smoke),
         lambda: gather_run(context, spec, task, recipe_name, smoke, claim),
     )
     return _score(run, metric, task, claim, context.file.seed_sd.get(task.name), spec.name)
+
+
+#: what the harness's evaluation would have to predict for a task kind it does not evaluate yet
+MISSING_EVALUATION = {
+    "squad_v2": "no-answer predictions (an answer span or the empty string, by a null-score threshold)",
+    "multiple_choice": "a choice among each question's options (a multiple-choice head over the options)",
+}
+
+
+def _not_evaluated(task: Task, context: Context) -> NotRunError:
+    """NOT_RUN for a task the harness knows (its claims load, its metric is implemented) but cannot evaluate a
+    model on yet: it names the data to supply and the evaluation that is missing."""
+    source = data.data_source(context.options)
+    where = data.data_remedy(task, ["eval"], source)
+    missing = MISSING_EVALUATION.get(task.kind, f"an evaluation of {task.kind} tasks")
+    return NotRunError(
+        f"{task.name} is not evaluated here: it needs its {task.eval_split} data and {missing}, which the "
+        "harness's evaluation does not make yet (the metric itself is implemented)",
+        f"supply the data ({where}) and measure the model's predictions with the official scorer; or record "
+        "the score as a replication (docs/replications-format.md)",
+        {f"data {task.name}": where, f"evaluation {task.kind}": missing},
+    )
 
 
 #: splits whose labels a benchmark keeps private: scores on them are NOT_RUN, never an error
