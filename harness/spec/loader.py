@@ -17,6 +17,7 @@ import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
 from harness.core.text import printable
+from harness.spec import references
 from harness.spec.derived import check_dimensions, check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
@@ -264,6 +265,11 @@ def _check_kind(claim: Claim, declared: ClaimsFile, errors: dict[str, ClaimError
 
 def load(path: str | Path) -> ClaimsFile:
     """Load and validate one claims file; problems are returned in ``invalid``, never raised."""
+    with references.loading(Path(path)):
+        return _load(path)
+
+
+def _load(path: str | Path) -> ClaimsFile:
     p = Path(path)
     shown = str(path)
     empty = ClaimsFile(shown, None, {}, {}, {}, (), ())
@@ -388,13 +394,15 @@ def load(path: str | Path) -> ClaimsFile:
     declared = ClaimsFile(shown, source, models, workloads, recipes, (), ())
     for claim in claims.values():
         _check_kind(claim, declared, errors)
+    referenced, referenced_files = references.resolve(shown, claims, errors, load)
+    claims.update(referenced)  # stated components of the checks below; not claims of this file
     check_dimensions(shown, claims, errors)  # first: check_formulas fails the claims built on a failed one
     check_formulas(shown, claims, errors)
     valid = {cid: c for cid, c in claims.items() if cid not in errors}
     derive_values(shown, valid, errors)
     valid = {cid: c for cid, c in valid.items() if cid not in errors}
     check_orderings(shown, valid, errors)
-    valid = {cid: c for cid, c in valid.items() if cid not in errors}
+    valid = {cid: c for cid, c in valid.items() if cid not in errors and cid not in referenced}
     invalid.extend(InvalidRecord(name, err) for name, err in errors.items())
     return ClaimsFile(
         path=shown,
@@ -408,4 +416,6 @@ def load(path: str | Path) -> ClaimsFile:
         hub_aliases=hub_aliases,
         datasets=datasets,
         seed_sd=seed_sd,
+        references=referenced,
+        referenced_files=referenced_files,
     )

@@ -268,8 +268,15 @@ class ClaimsFile:
     datasets: Mapping[str, DatasetSpec] = attrs.field(factory=dict)
     #: declared seed SDs per task (``[uncertainty.seed_sd]``, harness.spec.uncertainty.SeedSD)
     seed_sd: Mapping[str, Any] = attrs.field(factory=dict)
+    #: claims of other files its formulas name (``stem::id`` -> the claim, with its own path and source, as a
+    #: stated component) and those files by stem (harness.spec.references)
+    references: Mapping[str, Claim] = attrs.field(factory=dict)
+    referenced_files: Mapping[str, ClaimsFile] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
+        """The claim ``claim_id`` of this file, or the referenced claim ``stem::id`` of another."""
+        if claim_id in self.references:
+            return self.references[claim_id]
         for c in self.claims:
             if c.id == claim_id:
                 return c
