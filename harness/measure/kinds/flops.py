@@ -19,7 +19,7 @@ from harness.measure.measurement import Context, Measurement
 from harness.measure.model_checks import max_positions
 from harness.measure.registry import register
 from harness.ml.errors import FieldError, require_positive_int
-from harness.spec import Claim, ClaimsFile
+from harness.spec import Claim, ClaimsFile, Scalar
 
 #: optional keys of [claims.measure] for kind "flops", with their defaults (None: from the model's config)
 FLOP_OPTIONS: dict[str, Any] = {
@@ -96,5 +96,9 @@ def flops(claim: Claim, context: Context) -> Measurement:
         "flop_counter_mode_total": count.measured,
         "cross_check": "analytic count with everything included equals torch's FlopCounterMode",
     }
-    conditions = {"model_class": type(model).__name__, "seq_len": count.seq_len, "batch_size": count.batch}
+    conditions: dict[str, Scalar] = {
+        "model_class": type(model).__name__,
+        "seq_len": count.seq_len,
+        "batch_size": count.batch,
+    }
     return Measurement(float(count.total), "FLOP", conditions=conditions, evidence=evidence, details=details)

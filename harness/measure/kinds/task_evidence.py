@@ -116,6 +116,7 @@ def _missing_weights(
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
         dirs.append(f"DIR/{spec.hub_id}/ (base checkpoint, fine-tuned here with {recipe.describe()})")
+        assert spec.hub_id is not None  # a released model has one (harness.spec.model_table)
         ids.append(spec.hub_id)
         splits.append("train")
     # one checkpoint per claim in the resource list: the base one where it can be fine-tuned here (it serves
@@ -213,6 +214,7 @@ def _fine_tuned(
     from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
 
     check_architecture(spec, base, smoke)
+    assert spec.hub_id is not None  # only a released model (with a hub_id) is fine-tuned (gather_run)
     teacher = resolve_teacher(context, recipe, task, runtime, smoke) if recipe.teacher else None
     train = task_data(context, task, "train")
     digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))
