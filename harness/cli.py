@@ -124,8 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         help="validate claims files as collection does (no measuring)",
-        description="Load claims files and run the collection-time checks (fields, units, formulas, strict "
-        "configs, builders, a meta-device forward pass, FLOP settings, workloads, tasks). Exit 1 on any problem.",
+        description="Load claims files with the checks collection runs (fields, units, formulas, cross-file "
+        "references, strict configs, custom builders with a meta-device forward pass, FLOP settings, workloads, "
+        "tasks). Exit 1 on any problem.",
     )
     check.add_argument("claims", type=Path, nargs="+", metavar="CLAIMS.toml", help="claims files")
     return parser
