@@ -263,13 +263,9 @@ def _check_kind(claim: Claim, declared: ClaimsFile, errors: dict[str, ClaimError
         )
 
 
+@references.guard_cycles
 def load(path: str | Path) -> ClaimsFile:
     """Load and validate one claims file; problems are returned in ``invalid``, never raised."""
-    with references.loading(Path(path)):
-        return _load(path)
-
-
-def _load(path: str | Path) -> ClaimsFile:
     p = Path(path)
     shown = str(path)
     empty = ClaimsFile(shown, None, {}, {}, {}, (), ())

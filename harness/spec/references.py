@@ -14,9 +14,9 @@ must not form a cycle of files.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,18 @@ SEPARATOR = "::"
 _LOADING: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("claims_references", default=())
 
 
-@contextlib.contextmanager
-def loading(path: Path) -> Iterator[None]:
-    """Mark ``path`` as being loaded while the block runs (a reference back to it is a cycle)."""
-    token = _LOADING.set((*_LOADING.get(), path.resolve()))
-    try:
-        yield
-    finally:
-        _LOADING.reset(token)
+def guard_cycles(load: Callable[[Any], ClaimsFile]) -> Callable[[Any], ClaimsFile]:
+    """Wrap the loader: the file is marked as being loaded while it loads (a reference back to it is a cycle)."""
+
+    @functools.wraps(load)
+    def guarded(path: Any) -> ClaimsFile:
+        token = _LOADING.set((*_LOADING.get(), Path(path).resolve()))
+        try:
+            return load(path)
+        finally:
+            _LOADING.reset(token)
+
+    return guarded
 
 
 def cross_file_names(claims: dict[str, Claim]) -> dict[str, list[str]]:
