@@ -1,7 +1,9 @@
-"""The command line: ``python -m harness fetch|report|diff|history|audit`` (also installed as ``claims-harness``).
+"""The command line: ``python -m harness fetch|report|diff|history|audit|check`` (also installed as
+``claims-harness``).
 
-Exit codes: 0 done (``diff``: no differences); 1 ``diff`` found differences; 2 bad input (a missing or
-malformed file, a bad option) or a failed download, with a message that says what to fix. See docs/cli.md.
+Exit codes: 0 done (``diff``: no differences; ``check``: every record valid); 1 ``diff`` found differences,
+``check`` found invalid records; 2 bad input (a missing or malformed file, a bad option) or a failed download,
+with a message that says what to fix. See docs/cli.md.
 """
 
 from __future__ import annotations
@@ -119,12 +121,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"where audit.json and audit.html go (default: {DEFAULT_AUDIT_OUT}/<report key>)",
     )
+    check = sub.add_parser(
+        "check",
+        help="validate claims files as collection does (no measuring)",
+        description="Load claims files with the checks collection runs (fields, units, formulas, cross-file "
+        "references, strict configs, custom builders with a meta-device forward pass, FLOP settings, workloads, "
+        "tasks). Exit 1 on any problem.",
+    )
+    check.add_argument("claims", type=Path, nargs="+", metavar="CLAIMS.toml", help="claims files")
     return parser
 
 
 def _say(text: str, file: object = None) -> None:
     """Print text that may come from a results, claims or replication file, control characters escaped."""
     print(printable(text), file=file or sys.stdout)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from harness.spec import load
+
+    problems = 0
+    for path in args.claims:
+        claims_file = load(path)
+        for record in claims_file.invalid:
+            _say(f"INVALID {record.name}: {record.error}")
+        problems += len(claims_file.invalid)
+        _say(f"{path}: {len(claims_file.claims)} valid claims, {len(claims_file.invalid)} invalid records")
+    return 1 if problems else 0
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -234,7 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"fetch": _fetch, "report": _report, "diff": _diff, "history": _history, "audit": _audit}[args.command]
+    commands = {"fetch": _fetch, "report": _report, "diff": _diff, "history": _history, "audit": _audit}
+    command = {**commands, "check": _check}[args.command]
     try:
         return command(args)
     except (HarnessError, ValueError, OSError) as exc:

@@ -164,7 +164,7 @@ def _teacher_needs(
     published = spec.finetuned_pins.get(task_name)
     if published is not None and mode != "finetune":
         return [(_model_artifact(published), f"published fine-tuned checkpoint of the teacher {spec.name}")]
-    if table.get("teacher_recipe"):
+    if table.get("teacher_recipe") and spec.hub_id is not None:  # a model never released has no checkpoint
         base = spec.pin or HubPin(spec.hub_id)
         return [(_model_artifact(base), f"base checkpoint of the teacher {spec.name} (fine-tuned here)")]
     return []
@@ -184,7 +184,7 @@ def _task_needs(claims_file: ClaimsFile, claim: Claim, mode: str) -> list[tuple[
         out.append((_model_artifact(published), f"published fine-tuned checkpoint of {spec.name} for {task_name}"))
     table = _recipe_table(claims_file, recipe)
     tune = table is not None and (mode == "finetune" or (mode == "auto" and not use_published))
-    if tune:
+    if tune and spec.hub_id is not None:  # a model never released has no base checkpoint to fetch
         assert table is not None
         base = spec.pin or HubPin(spec.hub_id)
         out.append((_model_artifact(base), f"base checkpoint of {spec.name} (fine-tuned here with recipe {recipe})"))
@@ -210,7 +210,7 @@ def _latency_needs(claims_file: ClaimsFile, claim: Claim) -> list[tuple[Artifact
     tokenizer_model = str(workload.get("tokenizer") or params.get("model"))
     spec = claims_file.models.get(tokenizer_model)
     out = [(data_artifact(claims_file, t.name, split), f"{t.name} {t.hub_split(split)} split (timing workload)")]
-    if spec is not None:
+    if spec is not None and spec.hub_id is not None:
         pin = spec.pin or HubPin(spec.hub_id)
         out.append((_model_artifact(pin, TOKENIZER_FILES), f"tokenizer of {spec.name} (timing workload)"))
     return out
@@ -224,7 +224,7 @@ def needs(claims_file: ClaimsFile, claim: Claim, mode: str = "auto", depth: int 
         kind = claim.measure.kind
         if kind == "task_score":
             return _task_needs(claims_file, claim, mode)
-        if kind == "latency":
+        if kind in ("latency", "speedup"):
             return _latency_needs(claims_file, claim)
         return []
     out: list[tuple[Artifact, str]] = []

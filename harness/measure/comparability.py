@@ -7,6 +7,9 @@ nine datasets). On keys the formula does not list it is portable: a time ratio a
 absolute time pins its CPU. Components measured under different values
 of a key that no component pins ("cpu" and "cuda") make the formula NOT_COMPARABLE, with both values named.
 
+A measurement whose evidence has ``config_differences`` (a local checkpoint's config.json that resolves
+differently from the claims file's ``[models.<name>.config]``) is NOT_COMPARABLE too: it measured another model.
+
 The ``statistic`` condition is collected apart: a mismatch caps the verdict rather than refusing it.
 """
 
@@ -37,6 +40,11 @@ def comparability(claim: Claim, measurement: Measurement, context: Context) -> C
     differing: dict[str, tuple[Scalar, Scalar | None]] = {}
     reasons: list[str] = []
     _differences(claim, measurement, context, claim.comparable_on, "", differing, reasons)
+    config_diff = measurement.evidence.get("config_differences")
+    if config_diff:  # a checkpoint's config.json that is not the model the claims file declares
+        found = ", ".join(f"{k} {v['claims_file']} -> {v['checkpoint']}" for k, v in config_diff.items())
+        differing["config"] = ("the claims file's [models] config", f"a checkpoint config differing in {found}")
+        reasons.append(f"config: the checkpoint's config.json differs from the claims file's in {found}")
     return Comparability(differing, tuple(reasons), tuple(dict.fromkeys(_statistics(claim, measurement, context))))
 
 

@@ -115,6 +115,12 @@ class Context:
         use_hub_aliases(claims_file)
         self._shared = shared if shared is not None else {}
         self._done: dict[str, Measurement | NotRunError] = {}
+        self._others: dict[str, Context] = {}  # the contexts of referenced files (harness.spec.references)
+
+    @property
+    def scope(self) -> str:
+        """The claims file's stem: model look-ups in ``--claims-models-dir`` try ``<dir>/<scope>/<model>/`` first."""
+        return Path(self.file.path).stem
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         """Compute once per session (shared across files): paired timing runs, loaded models."""
@@ -123,7 +129,15 @@ class Context:
         return self._shared[key]  # type: ignore[no-any-return]
 
     def measure(self, claim: Claim) -> Measurement:
-        """The claim's measurement, in the claim's unit; raises ``NotRunError`` when it cannot run here."""
+        """The claim's measurement, in the claim's unit; raises ``NotRunError`` when it cannot run here. A claim
+        of another file (a cross-file reference, ``stem::id``) is measured by that file's own context."""
+        foreign = next((n for n, c in self.file.references.items() if c is claim), None)
+        if foreign is not None:
+            stem, _, claim_id = foreign.partition("::")
+            if stem not in self._others:
+                self._others[stem] = Context(self.file.referenced_files[stem], self.options, self._shared)
+            other = self._others[stem]
+            return other.measure(other.file.claim(claim_id)).in_unit(claim.unit)
         if claim.id not in self._done:
             try:
                 self._done[claim.id] = self._measure(claim).in_unit(claim.unit)

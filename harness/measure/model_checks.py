@@ -10,7 +10,11 @@ time (torch-free). Each problem is a ``ClaimError`` naming ``models.<name>.<fiel
 inside these functions; its config module imports torch (transformers 5), so a pass is remembered
 (``harness.measure.check_memo``, in the claims cache) and a later collection of the same table with the same
 transformers reads the memo instead. Without transformers installed the check is skipped: measuring says what
-is missing.
+is missing. A table with another builder that registers no check of its own gets ``check_builder_exists``
+(under ``ANY_BUILDER``): its builder must be registered or an importable ``package.module:function``, build a
+module on ``meta``, and that module must run one forward pass there. That check imports torch and is never
+remembered (the builder's own code is not part of any key); a model transformers builds from a strictly
+resolved config is not run at load: it would only cost collection time.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from harness.measure import check_memo
 from harness.ml.configs import resolve_config_fields
 from harness.ml.errors import FieldError
 from harness.ml.tasks import TASKS
-from harness.spec.model_table import MODEL_CHECKS
+from harness.spec.model_table import ANY_BUILDER, MODEL_CHECKS
 from harness.spec.records import ModelSpec
+
+#: the sequence length of the load-time forward pass of a custom builder's model on the meta device
+CHECK_SEQ_LEN = 8
 
 
 def auto_model_classes() -> list[str] | None:
@@ -110,6 +117,51 @@ def check_finetuned_heads(spec: ModelSpec, path: str) -> None:
             )
 
 
+def check_builder_exists(spec: ModelSpec, path: str) -> None:
+    """A table with another builder: the builder resolves (``harness.ml.builders.resolve_builder``: a name of
+    ``harness.ml.models.BUILDERS`` or an importable ``package.module:function``), builds a ``torch.nn.Module``
+    from the config on the ``meta`` device, and that model runs one forward pass on ``meta`` input ids (shapes
+    only, no arithmetic) when its forward takes ``input_ids``."""
+    import inspect
+
+    from harness.core.errors import HarnessError
+    from harness.ml.builders import meta_forward_check, resolve_builder
+    from harness.ml.models import build_model
+
+    check_finetuned_heads(spec, path)
+    field = f"models.{spec.name}.builder"
+    try:
+        resolve_builder(spec.builder)  # a did-you-mean for an unknown name
+        model = build_model(spec, dict(spec.config))  # as the kinds build it: with its auto_class, on meta
+    except FieldError as exc:
+        raise exc.to_claim_error(path, None, f"models.{spec.name}.") from None
+    except Exception as exc:  # noqa: BLE001 - a user's builder failing in its own code
+        raise ClaimError(
+            path,
+            None,
+            field,
+            "a builder that builds the model from its config on the meta device",
+            f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
+            "fix the builder or the config it is given",
+        ) from None
+    parameters = inspect.signature(model.forward).parameters
+    if "input_ids" not in parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return  # not a token model: nothing to feed it here
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    length = min(CHECK_SEQ_LEN, limit) if isinstance(limit, int) and limit > 0 else CHECK_SEQ_LEN
+    try:
+        meta_forward_check(model, length)
+    except HarnessError as exc:
+        raise ClaimError(
+            path,
+            None,
+            field,
+            "a model that runs (one forward pass on the meta device)",
+            str(exc),
+            "correct the config's sizes or the builder",
+        ) from None
+
+
 def max_positions(spec: ModelSpec) -> int | None:
     """The longest input (in tokens) the model takes, or None when it is not known here."""
     if spec.builder != "transformers":
@@ -126,3 +178,5 @@ def max_positions(spec: ModelSpec) -> int | None:
 
 if "transformers" not in MODEL_CHECKS:  # this module may be imported again (pytester restores sys.modules)
     MODEL_CHECKS.add("transformers", check_transformers_model, __name__)
+if ANY_BUILDER not in MODEL_CHECKS:
+    MODEL_CHECKS.add(ANY_BUILDER, check_builder_exists, __name__)

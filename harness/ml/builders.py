@@ -17,13 +17,13 @@ such a model on ``meta`` input ids, which checks the shapes of every layer witho
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.core.errors import MeasurementError, did_you_mean
 from harness.ml.configs import resolve_config_fields
+from harness.ml.dotted import from_dotted_path
 from harness.ml.errors import FieldError, require_positive_int
 from harness.ml.modules import model_device
 
@@ -75,30 +75,6 @@ def _registered(name: str) -> Builder | None:
     return build
 
 
-def _from_dotted_path(path: str) -> Builder:
-    module_name, _, attribute = path.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise FieldError(
-            "builder",
-            "'package.module:function' naming an importable module",
-            f"{path!r}: {type(exc).__name__}: {exc}",
-            f"install the package that provides {module_name!r}, put it on PYTHONPATH, or correct the path",
-        ) from None
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            names = [n for n in dir(target) if not n.startswith("_")]
-            raise FieldError(
-                "builder",
-                f"a function of module {module_name!r}",
-                f"{path!r}: {getattr(target, '__name__', module_name)!r} has no attribute {part!r}",
-                "correct the function's name." + did_you_mean(part, names),
-            )
-        target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
-
-
 def resolve_builder(name: str) -> Builder:
     """The builder called ``name``: registered, an entry point, or ``"package.module:function"``."""
     if not isinstance(name, str) or not name:
@@ -106,7 +82,7 @@ def resolve_builder(name: str) -> Builder:
     if name == "transformers":
         builder: Any = build_transformers_model  # strict: the config is resolved field by field first
     elif ":" in name:
-        builder = _from_dotted_path(name)
+        builder = from_dotted_path(name)
     else:
         found = _registered(name)
         if found is None:

@@ -48,6 +48,8 @@ def local_path(t: Task, split: str, data_dir: Path) -> Path:
     a task (a plug-in may register one) whose file names would leave ``data_dir`` is a ``MeasurementError``."""
     if t.glue is not None:
         relative = f"glue/{t.glue.folder}/{t.glue.train if split == 'train' else t.glue.eval}"
+    elif t.local_files is not None:
+        relative = t.local_files[0] if split == "train" else t.local_files[1]
     elif t.name == "imdb":
         relative = "aclImdb/" + ("train" if split == "train" else "test")
     else:

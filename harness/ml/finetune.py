@@ -152,6 +152,24 @@ def _teacher(teacher_dir: Path, task: Task, student: Any, recipe: Recipe) -> Any
     return teacher
 
 
+#: config fields that hold hidden and attention dropout, across architectures (the names differ between model types)
+DROPOUT_FIELDS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout", "attention_dropout")
+
+
+def dropout_overrides(base_dir: Path, dropout: float) -> dict[str, float]:
+    """``{field: dropout}`` for the dropout fields the checkpoint's config has (a recipe's ``dropout``)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(base_dir))
+    fields = {f: dropout for f in DROPOUT_FIELDS if hasattr(config, f)}
+    if not fields:
+        raise MeasurementError(
+            f"recipe dropout: the config of {base_dir} has none of the dropout fields {', '.join(DROPOUT_FIELDS)}; "
+            "remove dropout from the recipe"
+        )
+    return fields
+
+
 def train_model(
     base_dir: Path,
     train: TaskData,
@@ -192,6 +210,8 @@ def train_model(
             "id2label": dict(enumerate(task.labels)),
             "label2id": {label: i for i, label in enumerate(task.labels)},
         }
+    if recipe.dropout is not None:
+        extra.update(dropout_overrides(base_dir, recipe.dropout))
     model = load_for_task(base_dir, task, **extra)
     features = _features(train, tokenizer, recipe)
     cuda = runtime.device.startswith("cuda")
@@ -201,6 +221,7 @@ def train_model(
             per_device_train_batch_size=recipe.batch_size // world,
             learning_rate=recipe.learning_rate,
             num_train_epochs=recipe.epochs,
+            max_steps=recipe.max_steps if recipe.max_steps is not None else -1,
             warmup_steps=recipe.warmup,
             weight_decay=recipe.weight_decay,
             seed=seed,

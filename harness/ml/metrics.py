@@ -4,17 +4,19 @@ Every metric is written over the last axis of its arrays, so that the same code 
 ``(n,)`` arrays and a whole chunk of bootstrap replicates on ``(replicates, n)`` arrays of resampled
 examples. Definitions follow the GLUE benchmark (F1 of the positive class 1, Matthews correlation, Pearson
 and Spearman correlations and their combined variants) and the official SQuAD v1.1 evaluation script
-(answer normalization, exact match and token F1, each the maximum over the ground truths).
+(answer normalization, exact match and token F1, each the maximum over the ground truths), and SQuAD v2.0's
+official ``evaluate-v2.0.py`` (``harness.ml.squad_v2``: no-answer questions, HasAns / NoAns subsets).
 Scores are fractions in [0, 1] (correlations in [-1, 1]); claims in ``points`` are these x100.
 """
 
 from __future__ import annotations
 
 import collections
-import re
-import string
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from harness.ml.answer_text import normalize_answer
+from harness.ml.squad_v2 import SCORES as SQUAD_V2_SCORES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,15 +105,6 @@ def pearson_spearman_mean(pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- SQuAD v1.1 (official evaluate-v1.1.py)
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """Lower case, drop punctuation and the articles a/an/the, collapse white space (official v1.1 rule)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
 
 def _exact(prediction: str, truth: str) -> float:
     return float(normalize_answer(prediction) == normalize_answer(truth))
@@ -145,6 +138,15 @@ def _mean_score(per_example: np.ndarray, _unused: np.ndarray) -> np.ndarray:
     return np.mean(per_example, axis=-1)
 
 
+def _subset_mean(per_example: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """The mean of the per-example scores over the examples ``counted`` marks (NaN for a resample of none)."""
+    import numpy as np
+
+    n = counted.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (per_example * counted).sum(axis=-1) / np.maximum(n, 1), np.nan)
+
+
 #: metric name -> function of (predictions, references) over the last axis
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "accuracy": accuracy,
@@ -156,6 +158,7 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "pearson_spearman_mean": pearson_spearman_mean,
     "exact_match": _mean_score,
     "squad_f1": _mean_score,
+    **{name: _subset_mean for name in SQUAD_V2_SCORES},
 }
 #: metrics over extracted answers: per-example scores first, then their mean
 SPAN_METRICS = {"exact_match": squad_exact, "squad_f1": squad_token_f1}
@@ -175,6 +178,14 @@ def _arrays(name: str, predictions: Sequence, references: Sequence) -> tuple[np.
         score = SPAN_METRICS[name]
         per_example = np.array([score(p, r) for p, r in zip(predictions, references, strict=True)])
         return per_example, per_example
+    if name in SQUAD_V2_SCORES:  # per-question scores, and which questions the metric averages over
+        scorer, subset = SQUAD_V2_SCORES[name]
+        pairs = list(zip(predictions, references, strict=True))
+        per_example = np.array([scorer(p, r) for p, r in pairs])
+        counted = np.array([1.0 if subset is None or subset(r) else 0.0 for _, r in pairs])
+        if not counted.any():
+            raise ValueError(f"metric {name}: none of the {len(pairs)} questions is of its subset")
+        return per_example, counted
     return np.asarray(predictions), np.asarray(references)
 
 

@@ -1,9 +1,10 @@
 """Fine-tuning recipes: what a fine-tuned model is.
 
 A recipe (``[recipes.<name>]`` of a claims file, passed here as plain tables) fixes learning rate, batch size,
-epochs, maximum length, warm-up, weight decay, seeds and how scores over seeds are aggregated (the median of
-5 seeds is ``seeds = [...5 seeds...]``, ``aggregate = "median"``); ``overrides."<task>"`` tables change keys
-for one task and ``base = "<recipe>"`` inherits another recipe.
+epochs (or ``max_steps``), maximum length, warm-up (``warmup_ratio`` or ``warmup_steps``), weight decay,
+``dropout`` (hidden and attention dropout of the model's config), seeds and how scores over seeds are
+aggregated (the median of 5 seeds is ``seeds = [...5 seeds...]``, ``aggregate = "median"``);
+``overrides."<task>"`` tables change keys for one task and ``base = "<recipe>"`` inherits another recipe.
 
 A recipe with ``teacher = "<model>"`` is distillation during fine-tuning (the paper's "(D)" models): the student
 is trained with ``alpha_ce`` times the soft-target loss at ``temperature`` against the teacher's outputs plus
@@ -36,6 +37,8 @@ TRAIN_KEYS = (
     "warmup_ratio",
     "warmup_steps",
     "weight_decay",
+    "max_steps",
+    "dropout",
     "truncation",
     "doc_stride",
     "max_query_length",
@@ -72,19 +75,27 @@ class Recipe:
     #: the distillation loss weights (``DistillationWeights.as_dict()``) when ``teacher`` is set
     distillation: Mapping[str, float] | None = None
     source: str = ""
+    #: a fixed number of optimizer steps (overrides epochs); None: train for ``epochs``
+    max_steps: int | None = None
+    #: hidden and attention dropout set on the model's config before fine-tuning; None: the checkpoint's own
+    dropout: float | None = None
 
     def training_fields(self) -> dict[str, Any]:
         """What determines a fine-tuned model (the cache key's recipe part): no seeds, no descriptions."""
         fields = attrs.asdict(self)
         for key in ("name", "seeds", "aggregate", "source"):
             fields.pop(key)
+        for key in ("max_steps", "dropout"):  # absent keys leave the cache keys of older recipes unchanged
+            if fields[key] is None:
+                fields.pop(key)
         return fields
 
     def describe(self) -> str:
         seeds = ", ".join(str(s) for s in self.seeds)
         return (
-            f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, {self.epochs:g} epochs, "
-            f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate}"
+            f"recipe {self.name} (lr {self.learning_rate:g}, batch {self.batch_size}, "
+            + (f"{self.max_steps} steps, " if self.max_steps else f"{self.epochs:g} epochs, ")
+            + f"max length {self.max_length}, seed(s) {seeds}, {self.aggregate}"
             + (f"{self.distill_description()})" if self.teacher else ")")
         )
 
@@ -164,6 +175,8 @@ RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
     "doc_stride": (0, True, None, True),
     "max_query_length": (0, True, None, True),
     "max_answer_length": (0, True, None, True),
+    "max_steps": (0, True, None, True),
+    "dropout": (0, False, 1, False),
 }
 
 
@@ -183,7 +196,8 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
             f"{where}: text_field {table['text_field']!r} is not a column of {task.name} "
             f"({', '.join(task.text_fields)})"
         )
-    missing = [k for k in ("max_length", "batch_size", "learning_rate", "epochs") if k not in table]
+    needed = ("max_length", "batch_size", "learning_rate", *(() if "max_steps" in table else ("epochs",)))
+    missing = [k for k in needed if k not in table]
     if missing:
         raise MeasurementError(f"{where}: missing {', '.join(missing)} (needed to fine-tune on {task.name})")
     for key, (low, low_open, high, whole) in RANGES.items():
@@ -212,6 +226,7 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
     warmup = float(table.get("warmup_ratio", 0.0))
     if "warmup_steps" in table:
         warmup = int(table["warmup_steps"])
+    max_steps, dropout = table.get("max_steps"), table.get("dropout")  # ranges checked above (RANGES)
     if table.get("truncation", "head") != "head":
         raise MeasurementError(
             f"{where}: truncation {table['truncation']!r} is not implemented (only 'head': "
@@ -223,7 +238,7 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         max_length=table["max_length"],
         batch_size=table["batch_size"],
         learning_rate=float(table["learning_rate"]),
-        epochs=float(table["epochs"]),
+        epochs=float(table.get("epochs", 0.0)),
         seeds=tuple(seeds),
         aggregate=aggregate,
         warmup=warmup,
@@ -233,6 +248,8 @@ def recipe(tables: Mapping[str, Mapping[str, Any]], name: str, task: Task) -> Re
         max_answer_length=table.get("max_answer_length", 30),
         source=str(table.get("source", "")),
         **_distillation(table, name),
+        max_steps=max_steps,
+        dropout=None if dropout is None else float(dropout),
     )
 
 

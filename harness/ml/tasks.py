@@ -1,4 +1,9 @@
-"""The tasks a score can be measured on: GLUE's nine, IMDb and SQuAD v1.1, with files, columns, labels, metric.
+"""The tasks a score can be measured on: GLUE's nine (and MNLI mismatched), IMDb, SQuAD v1.1 and v2.0, RACE.
+
+SQuAD v2.0 (``squad_v2``, kind ``squad_v2``: unanswerable questions, scored by ``harness.ml.squad_v2``) and
+RACE (``race``, kind ``multiple_choice``: four options per question, scored by accuracy) are task vocabulary:
+claims on them are validated when the file loads (task, metric, split), and measuring them ends NOT_RUN until
+the evaluation that predicts no-answer spans or picks among options exists (``EVALUATED_KINDS``).
 
 A ``Task`` says how a data set looks in its own distribution (the GLUE download's TSV layout, aclImdb/,
 dev-v1.1.json) and on the hub (dataset id, config, columns, label order), so that both give the same rows.
@@ -37,7 +42,7 @@ class Task:
     """A data set the harness can evaluate: its columns, labels, evaluation split and where it lives."""
 
     name: str
-    kind: str  # "classification" | "regression" | "squad"
+    kind: str  # "classification" | "regression" | "squad" | "squad_v2" | "multiple_choice"
     text_fields: tuple[str, ...]
     labels: tuple[str, ...]  # label names in the dataset's order ("" for regression)
     eval_split: str  # the split the score is reported on (hub split name)
@@ -46,6 +51,9 @@ class Task:
     glue: GlueFiles | None = None
     #: other names a checkpoint's id2label may use for each label (lower case)
     aliases: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: the train and evaluation files (or folders) of its own distribution under --claims-data-dir, when not
+    #: the GLUE, aclImdb or SQuAD v1.1 layout
+    local_files: tuple[str, str] | None = None
 
     @property
     def num_labels(self) -> int:
@@ -138,6 +146,21 @@ TASKS: dict[str, Task] = {
             ),
             eval_split="validation_matched",
         ),
+        # MNLI-mm: the same training data, scored on the mismatched dev set (other genres)
+        _glue(
+            "mnli_mm",
+            "mnli",
+            "classification",
+            ("premise", "hypothesis"),
+            ("entailment", "neutral", "contradiction"),
+            GlueFiles(
+                "MNLI",
+                eval="dev_mismatched.tsv",
+                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
+                raw_labels=("entailment", "neutral", "contradiction"),
+            ),
+            eval_split="validation_mismatched",
+        ),
         _glue(
             "qnli",
             "qnli",
@@ -185,6 +208,28 @@ TASKS: dict[str, Task] = {
             aliases={"neg": ("negative",), "pos": ("positive",)},
         ),
         Task("squad_v1", "squad", ("question", "context"), (), "validation", "rajpurkar/squad"),
+        # SQuAD v2.0: v1.1's questions plus unanswerable ones (an empty answer list); the official dev set
+        Task(
+            "squad_v2",
+            "squad_v2",
+            ("question", "context"),
+            (),
+            "validation",
+            "rajpurkar/squad_v2",
+            "squad_v2",
+            local_files=("squad/train-v2.0.json", "squad/dev-v2.0.json"),
+        ),
+        # RACE (middle and high school exams, both): an article, a question, four options, the answer's letter
+        Task(
+            "race",
+            "multiple_choice",
+            ("article", "question", "options"),
+            ("A", "B", "C", "D"),
+            "test",
+            "ehovy/race",
+            "all",
+            local_files=("RACE/train", "RACE/test"),
+        ),
     )
 }
 
@@ -197,12 +242,18 @@ EVAL_EXAMPLES = {
     "glue/qqp": 40430,
     "glue/stsb": 1500,
     "glue/mnli": 9815,
+    "glue/mnli_mm": 9832,
     "glue/qnli": 5463,
     "glue/rte": 277,
     "glue/wnli": 71,
     "imdb": 25000,
     "squad_v1": 10570,
+    "squad_v2": 11873,
+    "race": 4934,
 }
+
+#: task kinds the harness can evaluate a model on; claims on the others load but are NOT_RUN when measured
+EVALUATED_KINDS = ("classification", "regression", "squad")
 
 
 def task(name: str) -> Task:

@@ -4,6 +4,10 @@ A derived claim (a reduction, a retention, a macro average, a gap) is written as
 claim ids. The same formula is evaluated on the source's stated numbers (to check the source's own
 consistency, with interval arithmetic) and on measured numbers (numpy replicates carry the uncertainty).
 Only a small, safe subset of Python expressions is accepted; nothing is ``eval``-ed.
+
+A name may refer to a claim of another claims file in the same directory: ``other_file::claim.id`` (the file's
+stem, then the claim's id). The loader resolves such references (``harness.spec.references``); here they are
+names like any other, spelt with ``::``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +31,12 @@ _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
 }
+
+
+#: ``stem::`` before a claim id: a reference to a claim of another file (the stem is a lower-case name)
+CROSS_FILE = re.compile(r"\b([a-z][a-z0-9_]*)::(?=[a-z])")
+#: how a file stem is spelt inside the parsed expression (``::`` is not Python syntax); never written by a user
+_MANGLED = "__claims_file__"
 
 
 class FormulaError(ValueError):
@@ -123,7 +134,9 @@ def dotted_name(node: ast.expr) -> str | None:
         node = node.value
     if isinstance(node, ast.Name):
         parts.append(node.id)
-        return ".".join(reversed(parts))
+        name = ".".join(reversed(parts))
+        stem, mangled, rest = name.partition(_MANGLED + ".")
+        return f"{stem}::{rest}" if mangled else name
     return None
 
 
@@ -137,8 +150,10 @@ class Formula:
 
     @classmethod
     def parse(cls, text: str) -> Formula:
+        if _MANGLED in text:
+            raise FormulaError(f"{_MANGLED!r} is not a claim id")
         try:
-            tree = ast.parse(text.strip(), mode="eval")
+            tree = ast.parse(CROSS_FILE.sub(rf"\1{_MANGLED}.", text.strip()), mode="eval")
         except SyntaxError as exc:
             raise FormulaError(f"not a valid expression ({exc.msg} at column {exc.offset})") from None
         except (RecursionError, MemoryError, ValueError):

@@ -41,6 +41,7 @@ class Kind:
 
 BUILTIN_KIND_MODULES = (
     "harness.measure.kinds.architecture",
+    "harness.measure.kinds.flops",
     "harness.measure.kinds.latency",
     "harness.measure.kinds.task_score",
     "harness.measure.kinds.reduced_scale_delta",

@@ -17,6 +17,7 @@ import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
 from harness.core.text import printable
+from harness.spec import references
 from harness.spec.derived import check_dimensions, check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
@@ -195,10 +196,10 @@ def _parse_claim(
     for name in stated:
         if not any(name in i.names for i in inequalities):
             raise f.error("stated", "ids used in this claim's inequalities", repr(name), "remove it or correct it")
-    if tolerance.kind == "precision" and precision is None:  # the band would have zero width
+    if tolerance.kind in ("precision", "relative_or_precision") and precision is None:  # no rounding to widen by
         raise f.error(
             "precision",
-            "the precision the value is stated to (tolerance kind 'precision')",
+            f"the precision the value is stated to (tolerance kind {tolerance.kind!r})",
             "nothing",
             "add `precision = ...` or choose another tolerance kind",
         )
@@ -262,6 +263,7 @@ def _check_kind(claim: Claim, declared: ClaimsFile, errors: dict[str, ClaimError
         )
 
 
+@references.guard_cycles
 def load(path: str | Path) -> ClaimsFile:
     """Load and validate one claims file; problems are returned in ``invalid``, never raised."""
     p = Path(path)
@@ -372,12 +374,13 @@ def load(path: str | Path) -> ClaimsFile:
                 shown, claim.id, "id", "an id used once in the file", "a duplicate id", "give each claim its own id"
             )
             continue
-        model = claim.measure.params.get("model") if claim.measure else None
-        if isinstance(model, str) and model not in models:
+        used = [(k, claim.measure.params.get(k)) for k in ("model", "baseline")] if claim.measure else []
+        key, model = next(((k, m) for k, m in used if isinstance(m, str) and m not in models), ("model", None))
+        if model is not None:
             errors[claim.id] = ClaimError(
                 shown,
                 claim.id,
-                "measure.model",
+                f"measure.{key}",
                 "a valid model",
                 f"[models.{model}], which is invalid",
                 f"fix [models.{model}] (see its own error)",
@@ -387,13 +390,15 @@ def load(path: str | Path) -> ClaimsFile:
     declared = ClaimsFile(shown, source, models, workloads, recipes, (), ())
     for claim in claims.values():
         _check_kind(claim, declared, errors)
+    referenced, referenced_files = references.resolve(shown, claims, errors, load)
+    claims.update(referenced)  # stated components of the checks below; not claims of this file
     check_dimensions(shown, claims, errors)  # first: check_formulas fails the claims built on a failed one
     check_formulas(shown, claims, errors)
     valid = {cid: c for cid, c in claims.items() if cid not in errors}
     derive_values(shown, valid, errors)
     valid = {cid: c for cid, c in valid.items() if cid not in errors}
     check_orderings(shown, valid, errors)
-    valid = {cid: c for cid, c in valid.items() if cid not in errors}
+    valid = {cid: c for cid, c in valid.items() if cid not in errors and cid not in referenced}
     invalid.extend(InvalidRecord(name, err) for name, err in errors.items())
     return ClaimsFile(
         path=shown,
@@ -407,4 +412,6 @@ def load(path: str | Path) -> ClaimsFile:
         hub_aliases=hub_aliases,
         datasets=datasets,
         seed_sd=seed_sd,
+        references=referenced,
+        referenced_files=referenced_files,
     )

@@ -1,5 +1,8 @@
 """One ``[models.<name>]`` table of a claims file: its hub ids, Auto class, builder and configuration.
 
+``hub_id`` is optional: a model whose weights were never published has none (or says ``released = false``);
+its architecture claims still run from its config, anything that needs its weights is NOT_RUN.
+
 The claims language checks what it knows itself (names, hub ids, types of the table's fields); what a builder
 knows (does transformers accept this config, this Auto class?) is checked by the builder's entry in
 ``MODEL_CHECKS``, run when the file loads. The built-in ``transformers`` check is
@@ -24,6 +27,9 @@ ModelCheck = Callable[[ModelSpec, str], None]
 MODEL_CHECKS: Registry[ModelCheck] = Registry(
     "model check", "claims_harness.model_checks", ("harness.measure.model_checks",)
 )
+#: the check of a table whose builder has no check of its own: that the builder exists (registered or a
+#: ``package.module:function`` that imports)
+ANY_BUILDER = "*"
 
 
 def _hub_id(f: Fields, field: str, value: Any) -> str:
@@ -57,7 +63,24 @@ def parse_model(path: str, name: str, raw: Any) -> ModelSpec:
             describe(config.get("model_type")) if "model_type" in config else "nothing",
             'add `model_type = "..."` to the config table, as in the checkpoint\'s config.json',
         )
-    hub_id = _hub_id(f, "hub_id", f.string("hub_id"))
+    released = raw.get("released", "hub_id" in raw)
+    if not isinstance(released, bool):
+        raise f.error("released", "true or false", describe(released), "write released = false (or remove it)")
+    if released and "hub_id" not in raw:
+        raise f.error(
+            "hub_id",
+            "the checkpoint's hub id of a released model",
+            "released = true without a hub_id",
+            'add `hub_id = "..."`, or write released = false for a model whose weights were never published',
+        )
+    hub_id = _hub_id(f, "hub_id", f.string("hub_id")) if "hub_id" in raw else None
+    if hub_id is None and any(key in raw for key in ("revision", "size_bytes")):
+        raise f.error(
+            "revision" if "revision" in raw else "size_bytes",
+            "a pin of a released checkpoint (it needs a hub_id)",
+            "a pin of a model without a hub_id",
+            "remove the pin, or add the hub_id of the checkpoint it pins",
+        )
     finetuned = f.table_of("finetuned")
     pins = {task: parse_finetuned(f, task, raw) for task, raw in finetuned.items()}
     heads = {task: parse_finetuned_head(f, task, raw) for task, raw in finetuned.items()}
@@ -71,11 +94,13 @@ def parse_model(path: str, name: str, raw: Any) -> ModelSpec:
         config=dict(config),
         finetuned={task: pin.hub_id for task, pin in pins.items()},
         builder=f.string("builder", required=False, default="transformers"),
-        pin=parse_model_pin(f, hub_id),
+        pin=None if hub_id is None else parse_model_pin(f, hub_id),
         finetuned_pins=pins,
         finetuned_heads={task: head for task, head in heads.items() if head.declared},
+        released=released,
     )
-    check = MODEL_CHECKS.get(spec.builder)  # another builder may take other classes and configs
+    # another builder may take other classes and configs; one without its own check must at least exist
+    check = MODEL_CHECKS.get(spec.builder) or MODEL_CHECKS.get(ANY_BUILDER)
     if check is not None:
         check(spec, path)
     return spec

@@ -22,7 +22,16 @@ SCHEMA_VERSION = 1
 #: ids and names: match them with ``fullmatch`` (``\A`` and ``\Z``: a ``$`` would accept a trailing newline)
 ID_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
 NAME_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
-TOLERANCE_KINDS = ("absolute", "relative", "precision", "lower_bound", "upper_bound", "sign", "order")
+TOLERANCE_KINDS = (
+    "absolute",
+    "relative",
+    "precision",
+    "relative_or_precision",
+    "lower_bound",
+    "upper_bound",
+    "sign",
+    "order",
+)
 #: the sign a band may be cut at (``tolerance.sign``): the value must be strictly below / above zero
 SIGNS = ("negative", "positive")
 #: who derived a claim's value: the source itself, or the harness (arithmetic the source never printed)
@@ -37,6 +46,13 @@ METRICS = (
     "pearson_spearman_mean",
     "exact_match",
     "squad_f1",
+    # SQuAD v2.0 (harness.ml.squad_v2): overall, answerable (HasAns) and unanswerable (NoAns) questions
+    "squad_v2_exact",
+    "squad_v2_f1",
+    "has_ans_exact",
+    "has_ans_f1",
+    "no_ans_exact",
+    "no_ans_f1",
 )
 TOP_LEVEL = (
     "schema_version",
@@ -53,6 +69,7 @@ TOP_LEVEL = (
 SOURCE_FIELDS = ("key", "title", "authors", "reference", "version", "url", "date")
 MODEL_FIELDS = (
     "hub_id",
+    "released",
     "revision",
     "size_bytes",
     "auto_class",
@@ -92,7 +109,7 @@ METRIC_FIELDS = ("name", "split", "assumption")
 TOLERANCE_FIELDS = ("kind", "value", "rationale", "sign")
 ALTERNATIVE_FIELDS = ("value", "source")
 #: measure keys whose value names a file-level table entry
-REFERENCE_KEYS = {"model": "models", "workload": "workloads", "recipe": "recipes"}
+REFERENCE_KEYS = {"model": "models", "baseline": "models", "workload": "workloads", "recipe": "recipes"}
 #: the longest chain of formulas over formulas (deriving and measuring a claim recurse along it)
 MAX_FORMULA_CHAIN = 50
 
@@ -116,12 +133,13 @@ class ModelSpec:
     """A model measurements refer to: where its checkpoint is found, and its configuration as a fallback."""
 
     name: str
-    hub_id: str
+    #: the checkpoint's Hugging Face id; None for a model whose weights were never released
+    hub_id: str | None
     auto_class: str
     config_source: str
     config: Mapping[str, Any]
     finetuned: Mapping[str, str] = attrs.field(factory=dict)
-    #: the name of a registered model builder (``harness.ml.models.BUILDERS``)
+    #: a registered model builder (``harness.ml.builders.BUILDERS``) or ``"package.module:function"``
     builder: str = "transformers"
     #: the base checkpoint's pin (``revision``, ``size_bytes``; harness.spec.pins)
     pin: HubPin | None = None
@@ -129,6 +147,8 @@ class ModelSpec:
     finetuned_pins: Mapping[str, HubPin] = attrs.field(factory=dict)
     #: per task, the published checkpoint's declared head conventions (label order, output scale)
     finetuned_heads: Mapping[str, HeadConvention] = attrs.field(factory=dict)
+    #: False: the weights were never published (weights claims are NOT_RUN; architecture claims still run)
+    released: bool = True
 
     @property
     def revision(self) -> str | None:
@@ -248,8 +268,15 @@ class ClaimsFile:
     datasets: Mapping[str, DatasetSpec] = attrs.field(factory=dict)
     #: declared seed SDs per task (``[uncertainty.seed_sd]``, harness.spec.uncertainty.SeedSD)
     seed_sd: Mapping[str, Any] = attrs.field(factory=dict)
+    #: claims of other files its formulas name (``stem::id`` -> the claim, with its own path and source, as a
+    #: stated component) and those files by stem (harness.spec.references)
+    references: Mapping[str, Claim] = attrs.field(factory=dict)
+    referenced_files: Mapping[str, ClaimsFile] = attrs.field(factory=dict)
 
     def claim(self, claim_id: str) -> Claim:
+        """The claim ``claim_id`` of this file, or the referenced claim ``stem::id`` of another."""
+        if claim_id in self.references:
+            return self.references[claim_id]
         for c in self.claims:
             if c.id == claim_id:
                 return c

@@ -31,7 +31,7 @@ def parse_tolerance(f: Fields, value: float | None = None) -> Tolerance:
         width = t.number("value")  # type: ignore[assignment]
     if width < 0:
         raise t.error("value", "a width >= 0", describe(t.table["value"]), "use a non-negative width")
-    if kind == "relative" and width >= 1:
+    if kind in ("relative", "relative_or_precision") and width >= 1:
         raise t.error("value", "a fraction below 1 (0.05 = 5%)", describe(t.table["value"]), "write 5% as 0.05")
     if kind == "relative" and value == 0:
         raise t.error(

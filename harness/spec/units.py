@@ -1,6 +1,6 @@
 """Units of claimed and measured values, and conversion between them.
 
-A handful of domain units (parameters, bytes, seconds, score points) is all a paper's claims need; each
+A handful of domain units (parameters, bytes, seconds and hours, FLOPs, score points) is all a paper's claims need; each
 has a dimension and a factor to its base unit, so that "418 MiB" and "438 MB" compare correctly. More units
 are plug-ins: ``register_unit(Unit(...))`` from a module named by a ``claims_harness.units`` entry point or
 from a ``conftest.py`` (docs/extending.md).
@@ -44,6 +44,12 @@ for _unit in (
     Unit("MiB", "bytes", float(2**20)),
     Unit("seconds", "time", 1.0),
     Unit("milliseconds", "time", 1e-3),
+    Unit("hours", "time", 3600.0),
+    Unit("FLOP", "flops", 1.0),
+    Unit("MFLOP", "flops", 1e6),
+    Unit("GFLOP", "flops", 1e9),
+    Unit("billion FLOPs", "flops", 1e9),  # "#FLOPs 1.2B" as papers print it
+    Unit("B", "flops", 1e9),  # the same, spelt as a table cell prints it ("1.2B" FLOPs)
     Unit("ratio", "ratio", 1.0),
     Unit("percent", "ratio", 0.01),
     Unit("points", "ratio", 0.01),

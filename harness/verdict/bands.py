@@ -112,6 +112,9 @@ def _band(value: float, kind: str, width: float, precision: float) -> Band:
         return Band(value - abs(value) * width, value + abs(value) * width)
     if kind == "precision":
         return Band(value - precision / 2.0, value + precision / 2.0)
+    if kind == "relative_or_precision":  # whichever is wider: the relative width or the printed rounding
+        half = max(abs(value) * width, precision / 2.0)
+        return Band(value - half, value + half)
     if kind == "lower_bound":
         return Band(value - width, math.inf)
     if kind == "upper_bound":

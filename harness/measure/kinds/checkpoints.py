@@ -23,10 +23,20 @@ if TYPE_CHECKING:
     from harness.ml.evaluation import Runtime
 
 
-def checkpoint_path(hub_id: str, context: Context, revision: str | None = None) -> Path | None:
-    """The checkpoint's local directory (models dir, then the Hugging Face cache), or None."""
+def checkpoint_path(
+    hub_id: str | None, context: Context, revision: str | None = None, name: str | None = None
+) -> Path | None:
+    """The checkpoint's local directory (models dir, then the Hugging Face cache), or None. With the model's own
+    ``name``, ``<models dir>/<claims file stem>/<name>`` is tried first (two papers' ``bert_base`` do not
+    collide); a model without a hub id (never released) is found only under its name."""
     from harness.ml.models import checkpoint_dir
 
+    if name is not None:
+        found = checkpoint_dir(hub_id, name, context.options.models_dir, revision, scope=context.scope)
+        if found is not None or hub_id is None:
+            return found
+    if hub_id is None:
+        return None
     return checkpoint_dir(hub_id, hub_id.rsplit("/", 1)[-1], context.options.models_dir, revision)
 
 

@@ -68,10 +68,17 @@ def gather_run(
             "(--claims-task-evidence or CLAIMS_TASK_EVIDENCE)"
         )
     published_id = spec.finetuned.get(task.name)
+    if not spec.released and not published_id:
+        raise NotRunError(
+            f"model {spec.name!r} was never released (its [models.{spec.name}] has no hub_id, or released = false), "
+            f"so no weights exist to evaluate or fine-tune on {task.name}",
+            "none while the authors do not publish the weights; architecture claims (parameters, FLOPs, speed) "
+            "of this model still run from its config",
+        )
     wanted = published_id and mode != "finetune"
     published = checkpoint_path(published_id, context, published_revision(spec, task)) if wanted else None
-    tune = recipe_name and published is None and mode != "published"
-    base = checkpoint_path(spec.hub_id, context, spec.revision) if tune else None
+    tune = recipe_name and published is None and mode != "published" and spec.released
+    base = checkpoint_path(spec.hub_id, context, spec.revision, spec.name) if tune else None
     recipe = _recipe(context, recipe_name, task) if recipe_name else None
     if published is None and base is None:
         missing = _missing_weights(context, spec, task, recipe, published_id, mode)
@@ -104,11 +111,12 @@ def _missing_weights(
         dirs.append(f"DIR/{published_id}/ (published fine-tuned checkpoint, evaluated as is)")
         ids.append(published_id)
     splits = ["eval"]
-    tunable = recipe is not None
+    tunable = recipe is not None and spec.released
     if mode != "published" and tunable:
         assert recipe is not None
         reasons.append(f"the base checkpoint {spec.hub_id} (to fine-tune with recipe {recipe.name})")
         dirs.append(f"DIR/{spec.hub_id}/ (base checkpoint, fine-tuned here with {recipe.describe()})")
+        assert spec.hub_id is not None  # a released model has one (harness.spec.model_table)
         ids.append(spec.hub_id)
         splits.append("train")
     # one checkpoint per claim in the resource list: the base one where it can be fine-tuned here (it serves
@@ -166,7 +174,7 @@ def _published(
     from harness.ml.finetune import load_tokenizer
 
     check_architecture(spec, path, smoke)
-    base = checkpoint_path(spec.hub_id, context)
+    base = checkpoint_path(spec.hub_id, context, spec.revision, spec.name)
     field = f'[models.{spec.name}.finetuned] "{task.name}"'
     model = load_published(path, task, hub_id, field)
     tokenizer = load_tokenizer(path, *([base] if base is not None else []))
@@ -206,6 +214,7 @@ def _fine_tuned(
     from harness.ml.finetune_cache import checkpoint_digest, fine_tuned
 
     check_architecture(spec, base, smoke)
+    assert spec.hub_id is not None  # only a released model (with a hub_id) is fine-tuned (gather_run)
     teacher = resolve_teacher(context, recipe, task, runtime, smoke) if recipe.teacher else None
     train = task_data(context, task, "train")
     digest = context.cached(("checkpoint-digest", str(base)), lambda: checkpoint_digest(base))

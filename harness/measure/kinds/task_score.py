@@ -23,13 +23,14 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from harness.core.errors import ClaimError, MeasurementError, did_you_mean
+from harness.core.errors import ClaimError, MeasurementError, NotRunError, did_you_mean
 from harness.measure.kinds.task_budget import claimed_median_component, one_seed_budget, seeds_budget
 from harness.measure.kinds.task_evidence import Run, gather_run
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml import data
 from harness.ml.recipes import RecipeError, recipe
+from harness.ml.tasks import EVALUATED_KINDS
 from harness.spec import Claim, ClaimsFile, Scalar
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ KIND_METRICS = {
     "classification": ("accuracy", "f1", "matthews_correlation", "acc_and_f1"),
     "regression": ("pearson", "spearman", "pearson_spearman_mean"),
     "squad": ("exact_match", "squad_f1"),
+    "squad_v2": ("squad_v2_exact", "squad_v2_f1", "has_ans_exact", "has_ans_f1", "no_ans_exact", "no_ans_f1"),
+    "multiple_choice": ("accuracy",),
 }
 
 
@@ -65,7 +68,7 @@ def check_task_claim(claim: Claim, declared: ClaimsFile) -> None:
     if not isinstance(params.get("smoke", False), bool):
         raise error("measure.smoke", "true or false", repr(params["smoke"]), "write smoke = true or remove it")
     try:
-        _metric(claim, task)
+        _check_metric(claim, task)
     except MeasurementError as exc:
         raise error(
             "metric", f"a metric of {task.name} on its evaluation split", str(exc), "correct [claims.metric]"
@@ -101,6 +104,8 @@ def task_score(claim: Claim, context: Context) -> Measurement:
     if not isinstance(smoke, bool):
         raise MeasurementError(f"{claim.id}: measure.smoke must be true or false, not {smoke!r}")
     recipe_name = params.get("recipe")
+    if task.kind not in EVALUATED_KINDS:
+        raise _not_evaluated(task, context)
     run = context.cached(
         ("task-run", context.file.path, spec.name, task.name, recipe_name, smoke),
         lambda: gather_run(context, spec, task, recipe_name, smoke, claim),
@@ -108,7 +113,39 @@ def task_score(claim: Claim, context: Context) -> Measurement:
     return _score(run, metric, task, claim, context.file.seed_sd.get(task.name), spec.name)
 
 
-def _metric(claim: Claim, task: Task) -> str:
+#: what the harness's evaluation would have to predict for a task kind it does not evaluate yet
+MISSING_EVALUATION = {
+    "squad_v2": "no-answer predictions (an answer span or the empty string, by a null-score threshold)",
+    "multiple_choice": "a choice among each question's options (a multiple-choice head over the options)",
+}
+
+
+def _not_evaluated(task: Task, context: Context) -> NotRunError:
+    """NOT_RUN for a task the harness knows (its claims load, its metric is implemented) but cannot evaluate a
+    model on yet: it names the data to supply and the evaluation that is missing."""
+    source = data.data_source(context.options)
+    where = data.data_remedy(task, ["eval"], source)
+    missing = MISSING_EVALUATION.get(task.kind, f"an evaluation of {task.kind} tasks")
+    return NotRunError(
+        f"{task.name} is not evaluated here: it needs its {task.eval_split} data and {missing}, which the "
+        "harness's evaluation does not make yet (the metric itself is implemented)",
+        f"supply the data ({where}) and measure the model's predictions with the official scorer; or record "
+        "the score as a replication (docs/replications-format.md)",
+        {f"data {task.name}": where, f"evaluation {task.kind}": missing},
+    )
+
+
+#: splits whose labels a benchmark keeps private: scores on them are NOT_RUN, never an error
+PRIVATE_SPLITS = ("test", "test_matched", "test_mismatched")
+
+
+def _private_split(claim: Claim, task: Task) -> bool:
+    """A GLUE claim on a test split (the test-server scores most papers print): its labels are not public."""
+    return task.name.startswith("glue/") and claim.metric is not None and claim.metric.split in PRIVATE_SPLITS
+
+
+def _check_metric(claim: Claim, task: Task) -> str:
+    """The claim's metric name when it suits the task and split (a GLUE test split is allowed: it is NOT_RUN)."""
     if claim.metric is None:
         raise MeasurementError(f"{claim.id}: a task_score claim needs a [claims.metric] table (name, split)")
     if claim.metric.name not in KIND_METRICS[task.kind]:
@@ -116,12 +153,27 @@ def _metric(claim: Claim, task: Task) -> str:
             f"{claim.id}: metric {claim.metric.name!r} does not apply to {task.name} "
             f"({task.kind}); use one of {', '.join(KIND_METRICS[task.kind])}"
         )
-    if claim.metric.split != task.eval_split:
+    if claim.metric.split != task.eval_split and not _private_split(claim, task):
         raise MeasurementError(
             f"{claim.id}: metric.split {claim.metric.split!r}: the harness scores {task.name} on "
             f"its {task.eval_split!r} split"
+            + (" (a GLUE test split is allowed: it is NOT_RUN)" if task.name.startswith("glue/") else "")
         )
     return claim.metric.name
+
+
+def _metric(claim: Claim, task: Task) -> str:
+    """The metric to measure; ``NotRunError`` for a GLUE test split, whose labels only the GLUE server has."""
+    name = _check_metric(claim, task)
+    if _private_split(claim, task):
+        assert claim.metric is not None
+        raise NotRunError(
+            f"{task.name} {claim.metric.split} split: its labels are not public (the GLUE server scores test "
+            "predictions)",
+            f"submit predictions to https://gluebenchmark.com; a claim on the {task.eval_split!r} split is "
+            "measured here",
+        )
+    return name
 
 
 # ---------------------------------------------------------------- the score and its interval

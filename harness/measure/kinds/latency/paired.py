@@ -44,14 +44,19 @@ class PairedRun:
         return self.timings.models.index(model)
 
 
+#: the kinds whose claims are timed in a workload's paired run, and the keys naming their models
+TIMED_KINDS = {"latency": ("model",), "speedup": ("model", "baseline")}
+
+
 def partner_models(claim: Claim, context: Context) -> tuple[str, ...]:
-    """The models of every latency claim in this file on the claim's workload, in file order."""
+    """The models of every latency and speedup claim in this file on the claim's workload, in file order."""
     assert claim.measure is not None
     workload = claim.measure.params["workload"]
     names = [
-        c.measure.params["model"]
+        c.measure.params[key]
         for c in context.file.claims
-        if c.measure is not None and c.measure.kind == "latency" and c.measure.params.get("workload") == workload
+        if c.measure is not None and c.measure.kind in TIMED_KINDS and c.measure.params.get("workload") == workload
+        for key in TIMED_KINDS[c.measure.kind]
     ]
     return tuple(dict.fromkeys(names))
 
@@ -78,7 +83,7 @@ def _run(context: Context, workload: Workload, models: tuple[str, ...], device: 
     configs: dict[str, str] = {}
     built = []
     for name in models:
-        resolved = resolve_config(context.file.models[name], context.options.models_dir)
+        resolved = resolve_config(context.file.models[name], context.options.models_dir, context.scope)
         configs[name] = resolved.origin
         built.append(build_model(context.file.models[name], resolved.config, device=device, dtype=dtype))
     inputs = make_inputs(workload, context, models, device)

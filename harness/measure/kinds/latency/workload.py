@@ -19,7 +19,9 @@ from harness.spec import Claim, ClaimsFile
 STATISTICS = ("full_pass_seconds", "per_example_seconds")
 PROFILES = {"quick", "full"}
 DTYPES = ("float32", "float16", "bfloat16")
-SYNTHETIC_DISTRIBUTIONS = ("lognormal",)
+#: lognormal: median, p95, min, max; fixed: length (every input the same, "128-token inputs");
+#: empirical: lengths (a list of token counts, cycled in order: a length histogram the source printed)
+SYNTHETIC_DISTRIBUTIONS = ("lognormal", "fixed", "empirical")
 #: keys of a [workloads.<name>] table and whether the latency kind requires them
 WORKLOAD_KEYS = {
     "description": False,
@@ -111,16 +113,31 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
             "synthetic_lengths",
             "a table with distribution = "
             + " | ".join(SYNTHETIC_DISTRIBUTIONS)
-            + ", median, p95, min, max (token counts)",
+            + " with its token counts (lognormal: median, p95, min, max; fixed: length; empirical: lengths)",
             lengths,
             'declare the token-length distribution of the source\'s data, e.g. {distribution = "lognormal", '
             'median = 27, p95 = 57, min = 12, max = 128, source = "..."}',
         )
-    for key in ("median", "p95", "min", "max"):
-        if not isinstance(lengths.get(key), (int, float)) or isinstance(lengths.get(key), bool) or lengths[key] < 1:
-            raise error(f"synthetic_lengths.{key}", "a token count >= 1", lengths.get(key), f"add `{key} = <tokens>`")
-    if not lengths["min"] <= lengths["median"] < lengths["p95"] <= lengths["max"]:
-        raise error("synthetic_lengths", "min <= median < p95 <= max", lengths, "correct the lengths")
+
+    def token_count(key: str, value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise error(f"synthetic_lengths.{key}", "a whole token count >= 1", value, f"write `{key} = <tokens>`")
+
+    if lengths["distribution"] == "fixed":
+        token_count("length", lengths.get("length"))
+    elif lengths["distribution"] == "empirical":
+        values = lengths.get("lengths")
+        if not isinstance(values, list) or not values:
+            raise error("synthetic_lengths.lengths", "a non-empty array of token counts", values, "list them")
+        for value in values:
+            token_count("lengths", value)
+    else:
+        for key in ("median", "p95", "min", "max"):
+            value = lengths.get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 1:
+                raise error(f"synthetic_lengths.{key}", "a token count >= 1", value, f"add `{key} = <tokens>`")
+        if not lengths["min"] <= lengths["median"] < lengths["p95"] <= lengths["max"]:
+            raise error("synthetic_lengths", "min <= median < p95 <= max", lengths, "correct the lengths")
     dtype = table.get("dtype", "float32")
     if dtype not in DTYPES:
         raise error("dtype", "one of " + ", ".join(DTYPES), dtype, "use one of those")
@@ -177,34 +194,56 @@ def check_latency_claim(claim: Claim, declared: ClaimsFile) -> None:
             repr(statistic),
             "use one of those." + did_you_mean(str(statistic), STATISTICS),
         )
+    check_workload(claim, declared, ("model",))
+
+
+def longest_synthetic(lengths: Mapping[str, Any]) -> tuple[str, int]:
+    """The key of a (checked) ``synthetic_lengths`` table that bounds its inputs, and the longest token count."""
+    if lengths["distribution"] == "fixed":
+        return "synthetic_lengths.length", int(lengths["length"])
+    if lengths["distribution"] == "empirical":
+        return "synthetic_lengths.lengths", max(int(v) for v in lengths["lengths"])
+    return "synthetic_lengths.max", int(lengths["max"])
+
+
+def check_workload(claim: Claim, declared: ClaimsFile, model_keys: Sequence[str]) -> None:
+    """At load: the claim's workload table, and its lengths against the positions of each model it times
+    (``measure.<key>`` for each of ``model_keys``)."""
+    assert claim.measure is not None
+    params = claim.measure.params
     name = params["workload"]
     workload = parse_workload(claim, name, declared.workloads[name])
-    spec = declared.models[params["model"]]
-    positions = max_positions(spec)
-    if positions is None:
-        return
-    for key, tokens in (
-        ("synthetic_lengths.max", workload.synthetic_lengths["max"]),
-        ("max_length", workload.max_length),
-    ):
-        if tokens > positions:
-            raise ClaimError(
-                claim.path,
-                claim.id,
-                f"workloads.{name}.{key}",
-                f"at most the {positions} positions of [models.{spec.name}] (max_position_embeddings)",
-                repr(tokens),
-                f"lower {key} to {positions} or time a model with more positions",
-            )
+    for model_key in model_keys:
+        spec = declared.models[params[model_key]]
+        positions = max_positions(spec)
+        if positions is None:
+            continue
+        for key, tokens in (longest_synthetic(workload.synthetic_lengths), ("max_length", workload.max_length)):
+            if tokens > positions:
+                raise ClaimError(
+                    claim.path,
+                    claim.id,
+                    f"workloads.{name}.{key}",
+                    f"at most the {positions} positions of [models.{spec.name}] (max_position_embeddings)",
+                    repr(tokens),
+                    f"lower {key} to {positions} or time a model with more positions",
+                )
 
 
 def synthetic_lengths(spec: Mapping[str, Any], n: int, seed: int = SEEDS["lengths"]) -> list[int]:
     """``n`` token lengths drawn from the declared distribution (seeded: the same lengths every run).
 
     Lognormal through its median and 95th percentile: mu = ln(median), sigma = ln(p95 / median) / 1.6449;
-    rounded to whole tokens and clipped to [min, max].
+    rounded to whole tokens and clipped to [min, max]. Fixed: ``length`` every time. Empirical: the declared
+    ``lengths`` in order, repeated until there are ``n``.
     """
     import numpy as np
+
+    if spec["distribution"] == "fixed":
+        return [int(spec["length"])] * n
+    if spec["distribution"] == "empirical":
+        values = [int(v) for v in spec["lengths"]]
+        return [values[i % len(values)] for i in range(n)]
 
     mu = math.log(spec["median"])
     sigma = math.log(spec["p95"] / spec["median"]) / 1.6448536269514722
@@ -246,7 +285,7 @@ def _texts(workload: Workload, options: Options) -> tuple[list[tuple[str, ...]] 
 def _tokenizer(context: Context, model_name: str) -> tuple[Any | None, str]:
     """The named model's tokenizer from its local checkpoint (never downloaded), or why there is none."""
     spec = context.file.models[model_name]
-    found = checkpoint_dir(spec.hub_id, spec.name, context.options.models_dir, spec.revision)
+    found = checkpoint_dir(spec.hub_id, spec.name, context.options.models_dir, spec.revision, scope=context.scope)
     if found is None:
         return None, f"no checkpoint of {spec.hub_id} (for its tokenizer) in --claims-models-dir or the HF cache"
     try:
@@ -325,7 +364,7 @@ def make_inputs(workload: Workload, context: Context, models: Sequence[str], dev
 
 
 def vocab_size(context: Context, model: str) -> int:
-    config = resolve_config(context.file.models[model], context.options.models_dir).config
+    config = resolve_config(context.file.models[model], context.options.models_dir, context.scope).config
     size = config.get("vocab_size")
     if not isinstance(size, int) or size < 2:
         raise MeasurementError(f"model {model!r}: its config has no usable vocab_size ({size!r})")
