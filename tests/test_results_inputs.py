@@ -55,6 +55,9 @@ MUTATIONS = [
     ("a string claims file entry", lambda d: d.update(claims_files={"c.toml": "x"}), "'claims_files.c.toml'"),
     ("versions not a table", lambda d: d.update(environment={"versions": True}), "'environment.versions': expected"),
     ("null alternatives", lambda d: d["results"][0].update(alternatives=None), "'results[0].alternatives'"),
+    ("a boolean hash", lambda d: d.update(claims_files={"c.toml": {"sha256": True}}), "'claims_files.c.toml.sha256'"),
+    ("a list for the git table", lambda d: d.update(run={"git": ["abc"]}), "field 'run.git': expected a table"),
+    ("a number for the commit", lambda d: d.update(run={"git": {"commit": 7}}), "'run.git.commit': expected a string"),
     ("deep nesting", lambda d: d["results"][0].update(details={"x": _deep(MAX_DEPTH + 5)}), "levels of nesting"),
     ("not a table at all", lambda d: d.clear(), "'results': expected a results file of schema 1"),
 ]

@@ -167,6 +167,15 @@ def check(data: Any, path: str) -> dict[str, Any]:
     for name, info in (data.get("claims_files") or {}).items():
         if not isinstance(info, dict):
             raise ResultsFileError(path, f"claims_files.{name}", "a table (sha256, commit)", _describe(info))
+        for key in ("sha256", "commit"):
+            if not _string_or_null(info.get(key)):
+                raise ResultsFileError(path, f"claims_files.{name}.{key}", "a string or null", _describe(info[key]))
+    run = data.get("run") or {}
+    for key in ("git", "selection"):
+        if not _table_or_null(run.get(key)):
+            raise ResultsFileError(path, f"run.{key}", "a table or null", _describe(run[key]))
+    if not _string_or_null((run.get("git") or {}).get("commit")):
+        raise ResultsFileError(path, "run.git.commit", "a string or null", _describe(run["git"]["commit"]))
     versions = (data.get("environment") or {}).get("versions")
     if versions is not None and not isinstance(versions, dict):
         raise ResultsFileError(path, "environment.versions", "a table of package versions", _describe(versions))
