@@ -10,20 +10,11 @@ from typing import Any
 
 import pytest
 from claimsfile import HEADER, claim, claims_toml
+from meta_models import TINY_BERT as TINY
 
 from harness.spec import load
 
 pytestmark = pytest.mark.fast
-
-TINY = {
-    "model_type": "bert",
-    "vocab_size": 10,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
 
 
 def checked(tmp_path: Path, models: dict[str, Any], *records: dict[str, Any]) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from claimsfile import HEADER, claim, claims_toml
+from meta_models import TINY_BERT
 
 from harness.core.errors import NotRunError
 from harness.measure.engine import evaluate
@@ -27,16 +28,6 @@ from harness.spec.units import convert
 from harness.verdict import band
 
 pytestmark = pytest.mark.fast
-
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 10,
-    "hidden_size": 8,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 16,
-    "max_position_embeddings": 8,
-}
 
 
 def model(config: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -237,7 +228,7 @@ WORKLOAD = {
 def test_a_ratio_only_speed_claim_needs_no_absolute_values(tmp_path: Path) -> None:
     record = claim(
         "speed.small",
-        1.5,
+        1.2,
         unit="ratio",
         comparable_on=["device"],
         conditions={"device": "cpu"},
@@ -257,7 +248,10 @@ def test_a_ratio_only_speed_claim_needs_no_absolute_values(tmp_path: Path) -> No
     assert m.interval is not None and m.interval[0] > 1.0  # 4 layers are slower than 1: a real speedup
     assert m.details["mean_ms_per_input"]["big"] > m.details["mean_ms_per_input"]["small"]
     result = evaluate(claims_file.claim("speed.small"), context, "n", "r")
-    assert result.verdict == "REPRODUCED"
+    if m.inconclusive:  # the machine's load changed under the measurement (a shared CI machine): said, not judged
+        assert result.verdict == "INCONCLUSIVE" and m.inconclusive in result.reason
+    else:
+        assert result.verdict == "REPRODUCED", result.reason
 
 
 # ---------------------------------------------------------------- tolerance

@@ -76,6 +76,14 @@ def _glue(
     return Task(f"glue/{name}", kind, fields, labels, eval_split, "nyu-mll/glue", config, files, aliases or {})
 
 
+def _mnli(name: str, genres: str) -> Task:
+    """MNLI scored on its matched or mismatched dev set (the same training data)."""
+    labels = ("entailment", "neutral", "contradiction")
+    columns = {"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"}
+    files = GlueFiles("MNLI", eval=f"dev_{genres}.tsv", columns=columns, raw_labels=labels)
+    return _glue(name, "mnli", "classification", ("premise", "hypothesis"), labels, files, f"validation_{genres}")
+
+
 _BIN = ("0", "1")
 _NLI = {"entailment": ("entailment", "entails"), "not_entailment": ("not_entailment", "not entailment")}
 TASKS: dict[str, Task] = {
@@ -132,35 +140,9 @@ TASKS: dict[str, Task] = {
             GlueFiles("STS-B", columns={"sentence1": "sentence1", "sentence2": "sentence2", "label": "score"}),
         ),
         # MNLI's label is the last column, gold_label; the matched dev set is dev_matched.tsv
-        _glue(
-            "mnli",
-            "mnli",
-            "classification",
-            ("premise", "hypothesis"),
-            ("entailment", "neutral", "contradiction"),
-            GlueFiles(
-                "MNLI",
-                eval="dev_matched.tsv",
-                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
-                raw_labels=("entailment", "neutral", "contradiction"),
-            ),
-            eval_split="validation_matched",
-        ),
+        _mnli("mnli", "matched"),
         # MNLI-mm: the same training data, scored on the mismatched dev set (other genres)
-        _glue(
-            "mnli_mm",
-            "mnli",
-            "classification",
-            ("premise", "hypothesis"),
-            ("entailment", "neutral", "contradiction"),
-            GlueFiles(
-                "MNLI",
-                eval="dev_mismatched.tsv",
-                columns={"premise": "sentence1", "hypothesis": "sentence2", "label": "gold_label"},
-                raw_labels=("entailment", "neutral", "contradiction"),
-            ),
-            eval_split="validation_mismatched",
-        ),
+        _mnli("mnli_mm", "mismatched"),
         _glue(
             "qnli",
             "qnli",

@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import ClaimError, did_you_mean
+from harness.core.errors import ClaimError
+from harness.measure.kinds import params as measure_params
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml.errors import FieldError
@@ -124,26 +125,13 @@ def check_counting(claim: Claim, declared: ClaimsFile) -> None:
     _patterns(claim, "exclude")
     if claim.measure.kind != "parameter_ratio":
         return
-    statistic = claim.measure.params.get("statistic", "times_smaller")
-    if statistic not in RATIO_STATISTICS:
-        raise ClaimError(
-            claim.path,
-            claim.id,
-            "measure.statistic",
-            "one of " + ", ".join(RATIO_STATISTICS),
-            repr(statistic),
-            "use times_smaller (baseline / model) or fraction (model / baseline)."
-            + did_you_mean(str(statistic), RATIO_STATISTICS),
-        )
-    if claim.measure.params["baseline"] == claim.measure.params["model"]:
-        raise ClaimError(
-            claim.path,
-            claim.id,
-            "measure.baseline",
-            "another [models.<name>] table than measure.model",
-            repr(claim.measure.params["baseline"]),
-            "name the model the ratio is relative to",
-        )
+    measure_params.statistic(
+        claim,
+        "times_smaller",
+        RATIO_STATISTICS,
+        "use times_smaller (baseline / model) or fraction (model / baseline).",
+    )
+    measure_params.other_baseline(claim, "the ratio")
 
 
 @register("parameter_count", required=("model",), optional=("include", "exclude"), check=check_counting)

@@ -12,7 +12,6 @@ from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.ml.flop_probe import cpu_peak_flops
 from harness.spec import Claim
-from harness.verdict.budget import Budget, Component
 
 
 def _details(run: PairedRun, k: int, device: str, threads: int) -> dict[str, Any]:
@@ -148,22 +147,13 @@ def latency(claim: Claim, context: Context) -> Measurement:
         if t.inputs.size < calls
         else f"all {calls} calls timed"
     )
-    evidence = {
-        "path": f"paired interleaved timing of random-weight models ({run.profile} profile: {what})",
-        "smoke": False,
-        "synthetic": run.inputs.kind == "synthetic",
-        "workload": run.inputs.kind,
-        "data": run.inputs.origin,
-        "config": run.configs[model],
-        "profile": run.profile,
-    }
+    evidence = run.evidence(what, run.configs[model])
     drifted = [
         f"{pair}: {r['drift']['explanation']}"
         for pair, r in details["time_ratios"].items()
         if r["drift"] is not None and r["drift"]["drifted"]
     ]
-    u = float(replicates.std(ddof=1))
-    budget = Budget((Component("inputs", "A", u, f"studentized replicates over {t.inputs.size} timed inputs"),))
+    budget = run.budget(replicates)
     return Measurement(
         value=value,
         unit="seconds",

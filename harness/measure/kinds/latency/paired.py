@@ -26,6 +26,7 @@ from harness.ml.flop_probe import flop_polynomial
 from harness.ml.models import build_model, resolve_config
 from harness.ml.timing import PairedTimings, StoppingRule, Timer, paired_run
 from harness.spec import Claim
+from harness.verdict.budget import Budget, Component
 
 
 @attrs.frozen(eq=False)
@@ -42,6 +43,25 @@ class PairedRun:
 
     def index(self, model: str) -> int:
         return self.timings.models.index(model)
+
+    def evidence(self, what: str, config: Any) -> dict[str, Any]:
+        """What every timing claim's evidence says: the path (``what`` was timed), the workload, the configs."""
+        return {
+            "path": f"paired interleaved timing of random-weight models ({self.profile} profile: {what})",
+            "smoke": False,
+            "synthetic": self.inputs.kind == "synthetic",
+            "workload": self.inputs.kind,
+            "data": self.inputs.origin,
+            "config": config,
+            "profile": self.profile,
+        }
+
+    def budget(self, replicates: Any) -> Budget:
+        """One Type A component: the spread of the studentized replicates over the timed inputs."""
+        u = float(replicates.std(ddof=1))
+        return Budget(
+            (Component("inputs", "A", u, f"studentized replicates over {self.timings.inputs.size} timed inputs"),)
+        )
 
 
 #: the kinds whose claims are timed in a workload's paired run, and the keys naming their models

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.core.errors import ClaimError, did_you_mean
+from harness.measure.kinds import params as measure_params
 from harness.measure.kinds.latency.paired import paired
 from harness.measure.kinds.latency.workload import check_workload
 from harness.measure.measurement import Context, Measurement
 from harness.measure.registry import register
 from harness.spec import Claim, ClaimsFile
-from harness.verdict.budget import Budget, Component
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,27 +41,8 @@ def speedup_of(
 
 def check_speedup_claim(claim: Claim, declared: ClaimsFile) -> None:
     """At load: the statistic, a baseline other than the model, and the workload against both models."""
-    assert claim.measure is not None
-    params = claim.measure.params
-    statistic = params.get("statistic", "speedup")
-    if statistic not in SPEEDUP_STATISTICS:
-        raise ClaimError(
-            claim.path,
-            claim.id,
-            "measure.statistic",
-            "one of " + ", ".join(SPEEDUP_STATISTICS),
-            repr(statistic),
-            "use one of those." + did_you_mean(str(statistic), SPEEDUP_STATISTICS),
-        )
-    if params["baseline"] == params["model"]:
-        raise ClaimError(
-            claim.path,
-            claim.id,
-            "measure.baseline",
-            "another [models.<name>] table than measure.model",
-            repr(params["baseline"]),
-            "name the model the speedup is relative to",
-        )
+    measure_params.statistic(claim, "speedup", SPEEDUP_STATISTICS)
+    measure_params.other_baseline(claim, "the speedup")
     check_workload(claim, declared, ("model", "baseline"))
 
 
@@ -85,15 +65,7 @@ def speedup(claim: Claim, context: Context) -> Measurement:
     value, interval, replicates = speedup_of(t, k, j, statistic)
     drift = t.drift(j, k) if t.inputs.size >= 8 else None
     what = "baseline time / model time" if statistic == "speedup" else "model time / baseline time"
-    evidence = {
-        "path": f"paired interleaved timing of random-weight models ({run.profile} profile): {what}",
-        "smoke": False,
-        "synthetic": run.inputs.kind == "synthetic",
-        "workload": run.inputs.kind,
-        "data": run.inputs.origin,
-        "config": {m: run.configs[m] for m in (model, baseline)},
-        "profile": run.profile,
-    }
+    evidence = run.evidence(what, {m: run.configs[m] for m in (model, baseline)})
     details = {
         "model": model,
         "baseline": baseline,
@@ -107,8 +79,7 @@ def speedup(claim: Claim, context: Context) -> Measurement:
         "stopped_by": t.stopped,
         "drift": None if drift is None else {"drifted": drift.drifted, "explanation": drift.explanation},
     }
-    u = float(replicates.std(ddof=1))
-    budget = Budget((Component("inputs", "A", u, f"studentized replicates over {t.inputs.size} timed inputs"),))
+    budget = run.budget(replicates)
     return Measurement(
         value=value,
         unit="ratio",

@@ -11,6 +11,7 @@ import attrs
 from harness.core.errors import ClaimError, MeasurementError, NotRunError, did_you_mean
 from harness.core.resample import MIN_INPUTS
 from harness.core.stats import rng
+from harness.measure.kinds import params as measure_params
 from harness.measure.measurement import Context, Options
 from harness.measure.model_checks import max_positions
 from harness.ml.models import checkpoint_dir, resolve_config
@@ -182,18 +183,7 @@ def parse_workload(claim: Claim, name: str, table: Mapping[str, Any]) -> Workloa
 
 def check_latency_claim(claim: Claim, declared: ClaimsFile) -> None:
     """At load: the statistic, the workload table, and its lengths against each timed model's positions."""
-    assert claim.measure is not None
-    params = claim.measure.params
-    statistic = params.get("statistic", "full_pass_seconds")
-    if statistic not in STATISTICS:
-        raise ClaimError(
-            claim.path,
-            claim.id,
-            "measure.statistic",
-            "one of " + ", ".join(STATISTICS),
-            repr(statistic),
-            "use one of those." + did_you_mean(str(statistic), STATISTICS),
-        )
+    measure_params.statistic(claim, "full_pass_seconds", STATISTICS)
     check_workload(claim, declared, ("model",))
 
 
