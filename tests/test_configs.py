@@ -94,6 +94,7 @@ def test_aliases_generic_keys_and_integer_floats() -> None:
     [
         ("bertt", {}, "model_type", "Did you mean 'bert'"),
         ("bert", {"hidden_sizee": 768}, "hidden_sizee", "remove it or correct its name. Did you mean 'hidden_size'"),
+        ("bert", {"hidden_sizee": 768, "gap_size": 0}, "hidden_sizee", "(unknown too: 'gap_size'). Fix: remove them"),
         ("bert", {"position_embedding_type": "absolute"}, "position_embedding_type", "would keep it and ignore it"),
         ("distilbert", {"n_layer": 6}, "n_layer", "Did you mean 'n_layers'"),
         ("bert", {"hidden_size": "768"}, "hidden_size", "hidden_size = 768 (a number, without quotes)"),

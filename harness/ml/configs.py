@@ -277,11 +277,14 @@ def _canonical_values(cls: Any, model_type: str, config: Mapping[str, Any], stri
             continue
         name = aliases.get(key, key)
         if strict and name not in fields:
+            unknown = [k for k in config if k != "model_type" and aliases.get(k, k) not in fields]
+            also = f" (unknown too: {', '.join(map(repr, unknown[1:]))})" if len(unknown) > 1 else ""
             raise FieldError(
                 key,
                 f"a field of {cls.__name__} or a generic PretrainedConfig key",
-                f"{key!r}, which {cls.__name__} does not have (transformers would keep it and ignore it)",
-                "remove it or correct its name." + did_you_mean(key, set(fields) | set(aliases)),
+                f"{key!r}, which {cls.__name__} does not have (transformers would keep it and ignore it){also}",
+                ("remove them or correct their names." if also else "remove it or correct its name.")
+                + did_you_mean(key, set(fields) | set(aliases)),
             )
         if strict:
             value = _checked_value(cls, key, value, fields[name])
