@@ -33,18 +33,6 @@ SINGLE_RUN = "SINGLE_RUN"
 DIFFERENT_STATISTIC = "DIFFERENT_STATISTIC"
 #: a check that does not apply to this number (GRIM on a Matthews correlation)
 NOT_APPLICABLE = "NOT_APPLICABLE"
-#: check statuses that are findings (a mistake in the report, a limit of its evidence, or a check that could not run)
-PROBLEMS = (
-    UNIT_ERROR,
-    IMPOSSIBLE,
-    DISAGREES,
-    WRONG_CONDITIONS,
-    POINTS_AS_PERCENT,
-    SINGLE_RUN,
-    DIFFERENT_STATISTIC,
-    UNSUPPORTED,
-    ERROR,
-)
 #: most severe first
 STATUS_ORDER = (
     ERROR,
@@ -61,6 +49,9 @@ STATUS_ORDER = (
     NOT_APPLICABLE,
     OK,
 )
+#: check statuses that are findings (a mistake in the report, a limit of its evidence, or a check that could not
+#: run): every status but the ones that pass
+PROBLEMS = tuple(s for s in STATUS_ORDER if s not in (WITHIN_ROUNDING, DERIVED, NOT_APPLICABLE, OK))
 _SLACK = 1e-9
 
 
