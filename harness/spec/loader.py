@@ -17,11 +17,11 @@ import attrs
 
 from harness.core.errors import ClaimError, did_you_mean
 from harness.core.text import printable
-from harness.spec import references
 from harness.spec.derived import check_dimensions, check_formulas, derive_values
 from harness.spec.fields import Fields, describe
 from harness.spec.formula import Formula, FormulaError
 from harness.spec.identity import HEADER
+from harness.spec.measure_table import parse_measure
 from harness.spec.model_table import parse_model
 from harness.spec.pins import DatasetSpec, parse_dataset, parse_hub_aliases
 from harness.spec.readings import check_orderings, parse_alternatives, parse_inequalities, parse_synonyms
@@ -32,19 +32,19 @@ from harness.spec.records import (
     METRIC_FIELDS,
     METRICS,
     NAME_PATTERN,
-    REFERENCE_KEYS,
     SCHEMA_VERSION,
     SOURCE_FIELDS,
     TOP_LEVEL,
     Claim,
     ClaimsFile,
     InvalidRecord,
-    MeasureSpec,
     Metric,
     ModelSpec,
     Scalar,
     Source,
 )
+from harness.spec.references import guard_cycles
+from harness.spec.references import resolve as resolve_references
 from harness.spec.scale import parse_scale
 from harness.spec.tolerances import parse_tolerance
 from harness.spec.uncertainty import parse_uncertainty
@@ -90,35 +90,6 @@ def _parse_conditions(f: Fields) -> dict[str, Scalar]:
                 "write each condition as one scalar value",
             )
     return dict(raw)
-
-
-def _parse_measure(f: Fields, tables: Mapping[str, Mapping[str, Any]]) -> MeasureSpec | None:
-    if "measure" not in f.table:
-        return None
-    from harness.spec.kinds import KINDS  # filled on first use: built-in kinds, entry points, conftest.py
-
-    m = Fields(f.path, f.claim_id, f.table_of("measure"), "measure.")
-    kind_name = m.choice("kind", sorted(KINDS))
-    kind = KINDS[kind_name]
-    params = {k: v for k, v in m.table.items() if k != "kind"}
-    allowed = ("kind", *kind.required, *kind.optional)
-    m.check_keys(allowed)
-    for key in kind.required:
-        if key not in params:
-            raise m.error(key, f"the {key!r} key required by kind {kind_name!r}", "nothing", f"add `{key} = ...`")
-    for key, table_name in REFERENCE_KEYS.items():
-        if key in params:
-            value = params[key]
-            known = tables[table_name]
-            if not isinstance(value, str) or value not in known:
-                raise m.error(
-                    key,
-                    f"the name of a [{table_name}.<name>] table in this file ({', '.join(sorted(known)) or 'none'})",
-                    describe(value),
-                    f"define [{table_name}.{value}] or use an existing name."
-                    + (did_you_mean(value, known) if isinstance(value, str) else ""),
-                )
-    return MeasureSpec(kind=kind_name, params=params)
 
 
 def _parse_claim(
@@ -229,7 +200,7 @@ def _parse_claim(
         comparable_on=comparable_on,
         conditions=conditions,
         metric=metric,
-        measure=_parse_measure(f, tables),
+        measure=parse_measure(f, tables),
         note=f.string("note", required=False),
         paper_value=f.number("paper_value", required=False),
         alternatives=parse_alternatives(f),
@@ -263,7 +234,7 @@ def _check_kind(claim: Claim, declared: ClaimsFile, errors: dict[str, ClaimError
         )
 
 
-@references.guard_cycles
+@guard_cycles
 def load(path: str | Path) -> ClaimsFile:
     """Load and validate one claims file; problems are returned in ``invalid``, never raised."""
     p = Path(path)
@@ -390,7 +361,7 @@ def load(path: str | Path) -> ClaimsFile:
     declared = ClaimsFile(shown, source, models, workloads, recipes, (), ())
     for claim in claims.values():
         _check_kind(claim, declared, errors)
-    referenced, referenced_files = references.resolve(shown, claims, errors, load)
+    referenced, referenced_files = resolve_references(shown, claims, errors, load)
     claims.update(referenced)  # stated components of the checks below; not claims of this file
     check_dimensions(shown, claims, errors)  # first: check_formulas fails the claims built on a failed one
     check_formulas(shown, claims, errors)
