@@ -1,8 +1,9 @@
 """One claim's ``[claims.measure]`` table: a registered kind, its required and optional keys, and its references.
 
-The kind is looked up in ``harness.spec.kinds.KINDS`` (built-in kinds, entry points, a conftest.py); a key that
-names another table of the file (``model``, ``baseline``, ``workload``, ``recipe``: ``REFERENCE_KEYS``) must name one that
-exists. What the kind itself checks (its ``check=`` at registration) runs later, once the whole file is loaded.
+The kind is looked up in ``harness.spec.kinds.KINDS`` (built-in kinds, entry points, a conftest.py); a key
+that names another table of the file (``model``, ``baseline``, ``workload``, ``recipe``: ``REFERENCE_KEYS``)
+must name one that exists. What the kind itself checks (its ``check=`` at registration) runs later, once the
+whole file is loaded.
 """
 
 from __future__ import annotations
