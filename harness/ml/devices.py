@@ -1,15 +1,12 @@
-"""Devices: which device a run uses, and the process layout under torchrun / accelerate launch."""
+"""Devices: which device a run uses, the process layout under torchrun / accelerate launch, and the Trainer
+settings every training run here shares."""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import Any
 
 from harness.core.errors import NotRunError
-
-if TYPE_CHECKING:
-    pass
-
 
 # ---------------------------------------------------------------- devices
 
@@ -58,3 +55,26 @@ def resolve_device(requested: str) -> str:
         os.environ["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
         return "cuda:0"
     return f"cuda:{index % len(ids)}"
+
+
+def training_arguments(output_dir: str, seed: int, cuda: bool, bf16: bool, **arguments: Any) -> Any:
+    """transformers' ``TrainingArguments`` with what every training run here shares: no checkpoints, no
+    evaluation or reports during training, the seed for the data order too, this run's device and precision
+    (bf16 with TF32 on CUDA), no loader workers, and no Trainer bar (``harness.core.progress`` shows one that
+    names the claim). ``arguments``: the run's own (batch size, learning rate, steps, logging)."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=output_dir,
+        seed=seed,
+        data_seed=seed,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        use_cpu=not cuda,
+        bf16=bf16,
+        tf32=True if cuda and bf16 else None,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        **arguments,
+    )

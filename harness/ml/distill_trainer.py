@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from harness.core.errors import MeasurementError
+from harness.ml.devices import training_arguments
 from harness.ml.distillation import (
     DistillationWeights,
     combined_task_loss,
@@ -247,7 +248,6 @@ def distill_pretrain(
     which would add a GLUE fine-tune per row).
     """
     import torch
-    from transformers import TrainingArguments
 
     if steps < 1 or batch_size < 1:
         raise MeasurementError(
@@ -264,8 +264,11 @@ def distill_pretrain(
         bf16 = cuda and torch.cuda.is_bf16_supported()
     examples = tokenize_corpus(tokenizer, corpus_texts, max_length)
     with tempfile.TemporaryDirectory(prefix="claims-distill-") as scratch:
-        args = TrainingArguments(
-            output_dir=scratch,
+        args = training_arguments(
+            scratch,
+            seed,
+            cuda,
+            bf16,
             max_steps=steps,
             per_device_train_batch_size=batch_size // world,
             learning_rate=learning_rate,
@@ -275,17 +278,7 @@ def distill_pretrain(
             adam_beta2=0.98,
             adam_epsilon=1e-6,
             max_grad_norm=max_grad_norm,
-            seed=seed,
-            data_seed=seed,
-            save_strategy="no",
-            eval_strategy="no",
             logging_strategy="no",
-            report_to="none",
-            use_cpu=not cuda,
-            bf16=bf16,
-            tf32=True if cuda and bf16 else None,
-            dataloader_num_workers=0,
-            disable_tqdm=True,
         )
         trainer = _trainer_classes()["TripleLossTrainer"](
             model=student,

@@ -18,7 +18,7 @@ from harness.core.errors import MeasurementError
 if TYPE_CHECKING:
     from harness.ml.data import Task, TaskData
     from harness.ml.evaluation import Runtime
-from harness.ml.devices import distributed
+from harness.ml.devices import distributed, training_arguments
 from harness.ml.recipes import Recipe
 
 # ---------------------------------------------------------------- training
@@ -185,7 +185,7 @@ def train_model(
     that fine-tuned teacher and the task loss (``DistillationTrainer``).
     """
     import transformers
-    from transformers import Trainer, TrainingArguments
+    from transformers import Trainer
 
     task = train.task
     world = distributed()[1]
@@ -216,25 +216,18 @@ def train_model(
     features = _features(train, tokenizer, recipe)
     cuda = runtime.device.startswith("cuda")
     with tempfile.TemporaryDirectory(prefix="claims-trainer-") as scratch:
-        args = TrainingArguments(
-            output_dir=scratch,
+        args = training_arguments(
+            scratch,
+            seed,
+            cuda,
+            runtime.autocast == "bfloat16",
             per_device_train_batch_size=recipe.batch_size // world,
             learning_rate=recipe.learning_rate,
             num_train_epochs=recipe.epochs,
             max_steps=recipe.max_steps if recipe.max_steps is not None else -1,
             warmup_steps=recipe.warmup,
             weight_decay=recipe.weight_decay,
-            seed=seed,
-            data_seed=seed,
-            save_strategy="no",
-            eval_strategy="no",
             logging_strategy="epoch",
-            report_to="none",
-            use_cpu=not cuda,
-            bf16=runtime.autocast == "bfloat16",
-            tf32=True if cuda and runtime.autocast == "bfloat16" else None,
-            dataloader_num_workers=0,
-            disable_tqdm=True,  # harness.core.progress shows one bar that names the claim, task and seed
         )
         if (teacher_dir is None) != (recipe.teacher is None):
             raise MeasurementError(
