@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from harness.core.text import printable
-from harness.report.missing import missing
+from harness.report.missing import Missing, missing
 from harness.report.ordering import ORDER
 from harness.verdict import ClaimResult, summary
 
@@ -87,11 +87,14 @@ def terminal_lines(results: Iterable[ClaimResult], verbose: bool = False, width:
     rerun command; then the counts."""
     ordered = sorted(results, key=_order)
     out: list[str] = []
-    folded = set() if verbose else _folded(ordered)
+    needed = missing(ordered)
+    folded = set() if verbose else _folded(needed)
+    shown_folded = False
     for r in ordered:
         if r.id in folded:
-            if r.id == folded_first(ordered, folded):
-                out.extend(not_run_lines(ordered, width))
+            if not shown_folded:  # the shared lines stand where the first of their claims would
+                out.extend(not_run_lines(needed, ordered, width))
+                shown_folded = True
             continue
         measured = fmt_value(r.measured, r.unit) + fmt_interval(r.interval)
         head = f"{r.verdict:<15} {r.id}: claimed {fmt_value(r.claimed, r.unit)}"
@@ -138,9 +141,8 @@ def compact_ids(ids: Iterable[str]) -> str:
     )
 
 
-def _folded(ordered: Sequence[ClaimResult]) -> set[str]:
+def _folded(needed: Missing) -> set[str]:
     """The NOT_RUN claims shown on a shared line: those a resource list covers, and groups of 2+ by remedy."""
-    needed = missing(ordered)
     ids = set(needed.resource_claims)
     for group in needed.groups:
         if len(group.claims) > 1:
@@ -148,14 +150,9 @@ def _folded(ordered: Sequence[ClaimResult]) -> set[str]:
     return ids
 
 
-def folded_first(ordered: Sequence[ClaimResult], folded: set[str]) -> str:
-    return next(r.id for r in ordered if r.id in folded)
-
-
-def not_run_lines(ordered: Sequence[ClaimResult], width: int) -> list[str]:
+def not_run_lines(needed: Missing, ordered: Sequence[ClaimResult], width: int) -> list[str]:
     """The NOT_RUN claims by what is missing: the checkpoints and data sets with the fetch command, then each
     remedy shared by 2+ claims once; the ids under it compacted (``glue.elmo.{cola,mnli}``)."""
-    needed = missing(ordered)
     lead = f"{'NOT_RUN':<15} "
     out: list[str] = []
     if needed.resource_claims:
