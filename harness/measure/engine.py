@@ -31,7 +31,7 @@ from harness.verdict import (
     deviation,
     unjudgeable,
 )
-from harness.verdict.bands import Band
+from harness.verdict.bands import Band, limited
 from harness.verdict.power import band_power
 from harness.verdict.readings import alternative_decisions, point_comparison
 
@@ -91,10 +91,7 @@ def evaluate(claim: Claim, context: Context, nodeid: str, reproduce: str) -> Cla
                     f"interval leaves out the spread over fine-tuning seeds ({reason})"
                 )
                 verdict = Verdict.INCONCLUSIVE
-        if measurement.inconclusive:
-            verdict, reason = Verdict.INCONCLUSIVE, f"{reason}; but {measurement.inconclusive}"
-        elif verdict is Verdict.REPRODUCED and measurement.at_best_inconclusive:
-            verdict, reason = Verdict.INCONCLUSIVE, f"{reason}; but {measurement.at_best_inconclusive}"
+        verdict, reason = limited(verdict, reason, measurement.inconclusive, measurement.at_best_inconclusive)
     for alt in extra.get("alternatives", ()):
         reason += f"; against the alternative {alt['value']:g} ({alt['source']}): {alt['verdict']}"
     if extra.get("point_comparison"):

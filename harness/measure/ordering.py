@@ -20,6 +20,7 @@ from harness.spec import Claim
 from harness.spec.formula import Formula, Interval
 from harness.spec.units import from_base, to_base
 from harness.verdict import ClaimResult, Side, Verdict, decide_order, judge_inequality
+from harness.verdict.bands import limited
 from harness.verdict.ordering import AGREES
 
 
@@ -47,12 +48,9 @@ def _capped(verdict: Verdict, reason: str, measured: dict[str, Measurement]) -> 
     """An ordering is no surer than its parts: a part that is INCONCLUSIVE whatever it measures (drift) makes
     the ordering INCONCLUSIVE, and one that can be at best INCONCLUSIVE (one seed, no seed SD) caps REPRODUCED."""
     drifted = [f"{n}: {m.inconclusive}" for n, m in measured.items() if m.inconclusive]
-    if drifted:
-        return Verdict.INCONCLUSIVE, f"{reason}; but " + "; ".join(drifted)
     capped = [f"{n}: {m.at_best_inconclusive}" for n, m in measured.items() if m.at_best_inconclusive]
-    if verdict is Verdict.REPRODUCED and capped:
-        return Verdict.INCONCLUSIVE, f"{reason}; but its parts can be at best INCONCLUSIVE (" + "; ".join(capped) + ")"
-    return verdict, reason
+    at_best = "its parts can be at best INCONCLUSIVE (" + "; ".join(capped) + ")" if capped else None
+    return limited(verdict, reason, "; ".join(drifted) or None, at_best)
 
 
 def evaluate_ordering(claim: Claim, context: Context, nodeid: str, reproduce: str) -> ClaimResult:

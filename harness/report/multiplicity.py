@@ -21,7 +21,7 @@ import attrs
 
 from harness.core.distributions import normal_ppf, t_ppf
 from harness.verdict import ClaimResult
-from harness.verdict.bands import Band, Verdict, decide
+from harness.verdict.bands import Band, Verdict, decide, limited
 from harness.verdict.multiplicity import METHODS, band_p_value, expected_false_not_reproduced, familywise_levels
 
 BAND_VERDICTS = (Verdict.REPRODUCED.value, Verdict.NOT_REPRODUCED.value, Verdict.INCONCLUSIVE.value)
@@ -96,12 +96,11 @@ def _redecide(result: ClaimResult, method: str, level: float, p_value: float, fa
     interval = (value - k * u, value + k * u)
     lo, hi = result.band  # type: ignore[misc]
     decision = decide(Band(lo, hi), value, interval)
-    verdict, reason = decision.verdict.value, decision.reason
     limits = result.details.get("limits") or {}
-    if limits.get("inconclusive"):
-        verdict, reason = Verdict.INCONCLUSIVE.value, f"{reason}; but {limits['inconclusive']}"
-    elif verdict == Verdict.REPRODUCED.value and limits.get("at_best_inconclusive"):
-        verdict, reason = Verdict.INCONCLUSIVE.value, f"{reason}; but {limits['at_best_inconclusive']}"
+    decided, reason = limited(
+        decision.verdict, decision.reason, limits.get("inconclusive"), limits.get("at_best_inconclusive")
+    )
+    verdict = decided.value
     reason += f" (family-wise {method} over {family} band verdicts: interval level {level:.4%}, p = {p_value:.3g})"
     details = {
         **result.details,

@@ -172,6 +172,19 @@ def check_interval(value: float, interval: tuple[float, float] | None) -> None:
         raise InvalidInterval(f"not judged: the point {fmt_number(value)} is outside its own interval {_pair(lo, hi)}")
 
 
+def limited(
+    verdict: Verdict, reason: str, inconclusive: str | None, at_best_inconclusive: str | None
+) -> tuple[Verdict, str]:
+    """A decision under its evidence's limits: evidence that is INCONCLUSIVE whatever it shows (the machine
+    changed under the timing) makes it INCONCLUSIVE; evidence that can be at best INCONCLUSIVE (one seed and
+    no declared seed SD) caps REPRODUCED. The reason says which."""
+    if inconclusive:
+        return Verdict.INCONCLUSIVE, f"{reason}; but {inconclusive}"
+    if verdict is Verdict.REPRODUCED and at_best_inconclusive:
+        return Verdict.INCONCLUSIVE, f"{reason}; but {at_best_inconclusive}"
+    return verdict, reason
+
+
 def decide(b: Band, value: float, interval: tuple[float, float] | None = None) -> Decision:
     """REPRODUCED when the value and its whole interval are in the band, NOT_REPRODUCED when the interval is
     wholly outside, INCONCLUSIVE when it straddles an edge. A measurement ``unjudgeable`` rejects (NaN, infinite)
