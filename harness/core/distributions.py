@@ -2,8 +2,8 @@
 
 ``scipy.stats`` takes about two seconds to import on a laptop, and the plan printed at collection asks for a
 few quantiles. The normal quantile is the standard library's ``statistics.NormalDist`` (Wichura's AS241,
-accurate to about 1e-15), its tails ``math.erfc``; Student's t comes from ``scipy.special`` (``stdtr``,
-``stdtrit``), a fraction of that import. ``increasing_root`` is the bisection the power calculation solves with.
+accurate to about 1e-15), its tails ``math.erfc``; Student's t quantile comes from ``scipy.special``
+(``stdtrit``), a fraction of that import. ``increasing_root`` is the bisection the power calculation solves with.
 """
 
 from __future__ import annotations
@@ -41,15 +41,6 @@ def t_ppf(p: float, dof: float) -> float:
     from scipy.special import stdtrit
 
     return float(stdtrit(dof, p))
-
-
-def t_cdf(x: float, dof: float) -> float:
-    """P(T <= x) for Student's t with ``dof`` degrees of freedom."""
-    if math.isinf(dof):
-        return normal_cdf(x)
-    from scipy.special import stdtr
-
-    return float(stdtr(dof, x))
 
 
 def increasing_root(f: Callable[[float], float], lo: float, hi: float, tol: float = 1e-12) -> float:
